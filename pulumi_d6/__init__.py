@@ -1,0 +1,22 @@
+"""pulumi-d6: manage d6+ SAMS client integrations with Pulumi.
+
+Public names (DESIGN.md): :class:`ClientIntegration`, :class:`ClientIntegrationProvider`,
+:func:`get_client_integrations`, :class:`D6Client`, :mod:`pulumi_d6.errors`.
+"""
+
+from . import errors
+from ._version import __version__
+from .client import D6Client
+from .models import ClientIntegrationInfo, PageMeta, StateChange
+from .settings import D6Settings, resolve_settings
+
+__all__ = [
+    "ClientIntegrationInfo",
+    "D6Client",
+    "D6Settings",
+    "PageMeta",
+    "StateChange",
+    "__version__",
+    "errors",
+    "resolve_settings",
+]

@@ -1,0 +1,164 @@
+"""The exception hierarchy of pulumi-d6.
+
+Every error the client raises is a :class:`D6Error`. API errors carry what a user needs to act
+(status, d6's own message, method and URL) and never a request header, so the password cannot
+leak through ``str()`` or a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+EXCERPT_CHARS = 200
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """A one-line, bounded excerpt of a response body for error messages."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class D6Error(Exception):
+    """Base class of every pulumi-d6 error."""
+
+
+class SettingsError(D6Error):
+    """The configuration is missing or invalid (raised before any request is sent)."""
+
+
+class MissingCredentialsError(SettingsError):
+    """No username or password was found in any configuration source."""
+
+
+class APIError(D6Error):
+    """d6 answered with an error status, or with a body that is not what the API documents."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        method: str,
+        url: str,
+        body_excerpt: str = "",
+    ) -> None:
+        self.message = message
+        self.status = status
+        self.method = method
+        self.url = url
+        self.body_excerpt = body_excerpt
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.url}"
+        status = f"HTTP {self.status}" if self.status is not None else "no status"
+        return f"{where} failed ({status}): {self.message}"
+
+
+class BadRequestError(APIError):
+    """400 that is neither a validation failure nor "already in that state"."""
+
+
+class ValidationFailedError(BadRequestError):
+    """400 "Validation Failed": ``validation_errors`` maps each field to d6's message."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        method: str,
+        url: str,
+        validation_errors: Mapping[str, str],
+        body_excerpt: str = "",
+    ) -> None:
+        self.validation_errors = dict(validation_errors)
+        fields = "; ".join(f"{k}: {v}" for k, v in self.validation_errors.items())
+        full = f"{message} ({fields})" if fields else message
+        super().__init__(full, status=status, method=method, url=url, body_excerpt=body_excerpt)
+
+
+class BadCredentialsError(APIError):
+    """401 for the integrator credentials themselves (wrong username or password)."""
+
+
+class NotAuthorisedError(APIError):
+    """401 "Client has not authorised access": the school has not authorised this integrator."""
+
+
+class ForbiddenError(APIError):
+    """403: the credentials are valid but the subscription does not allow this call."""
+
+
+class NotFoundError(APIError):
+    """404, including d6's ``route_not_found`` for an endpoint or version not enabled."""
+
+    @property
+    def route_not_found(self) -> bool:
+        return "route_not_found" in self.message or "route not found" in self.message.lower()
+
+
+class MethodNotAllowedError(APIError):
+    """405: the endpoint exists but not for this HTTP method."""
+
+
+class RateLimitedError(APIError):
+    """429 after the retry budget was spent."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        method: str,
+        url: str,
+        retry_after: float | None = None,
+        body_excerpt: str = "",
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, status=status, method=method, url=url, body_excerpt=body_excerpt)
+
+
+class ServerError(APIError):
+    """5xx after the retry budget was spent."""
+
+
+class InvalidResponseError(APIError):
+    """A success status whose body is not the documented JSON (HTML, empty, malformed, wrong shape).
+
+    ``body_excerpt`` keeps the first characters of what came back.
+    """
+
+
+class D6ConnectionError(D6Error):
+    """d6 could not be reached (DNS, refused or dropped connection) after all retries."""
+
+    def __init__(self, message: str, *, method: str, url: str) -> None:
+        self.method = method
+        self.url = url
+        super().__init__(f"{method} {url} failed: {message}")
+
+
+class D6TimeoutError(D6ConnectionError):
+    """d6 did not answer within the read timeout, after all retries."""
+
+
+__all__ = [
+    "APIError",
+    "BadCredentialsError",
+    "BadRequestError",
+    "D6ConnectionError",
+    "D6Error",
+    "D6TimeoutError",
+    "ForbiddenError",
+    "InvalidResponseError",
+    "MethodNotAllowedError",
+    "MissingCredentialsError",
+    "NotAuthorisedError",
+    "NotFoundError",
+    "RateLimitedError",
+    "ServerError",
+    "SettingsError",
+    "ValidationFailedError",
+    "excerpt",
+]

@@ -1,0 +1,239 @@
+"""Connection settings and where each one came from.
+
+Resolution order (DESIGN.md): explicit argument, then stack config ``d6:<key>``, then the ``D6_*``
+environment variable, then the default. Stack config values arrive as strings, so every number is
+parsed here. The settings remember the source of each value so that an error can say which key
+or variable to fix without ever repeating the password.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from .errors import MissingCredentialsError, SettingsError
+
+DEFAULT_BASE_URL = "https://integrate.d6plus.co.za/api"
+
+
+@dataclass(frozen=True)
+class SettingKey:
+    """One setting: its Python name, stack-config key (without ``d6:``) and env variable."""
+
+    field: str
+    config_key: str
+    env_var: str
+
+    @property
+    def stack_key(self) -> str:
+        return f"d6:{self.config_key}"
+
+
+SETTING_KEYS: tuple[SettingKey, ...] = (
+    SettingKey("username", "username", "D6_USERNAME"),
+    SettingKey("password", "password", "D6_PASSWORD"),
+    SettingKey("base_url", "baseUrl", "D6_BASE_URL"),
+    SettingKey("api_version", "apiVersion", "D6_API_VERSION"),
+    SettingKey("timeout_seconds", "timeoutSeconds", "D6_TIMEOUT_SECONDS"),
+    SettingKey("max_retries", "maxRetries", "D6_MAX_RETRIES"),
+    SettingKey("requests_per_second", "requestsPerSecond", "D6_REQUESTS_PER_SECOND"),
+)
+_BY_FIELD = {k.field: k for k in SETTING_KEYS}
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and any loopback address (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalise_base_url(value: str) -> str:
+    """Validate the API root and strip a trailing slash; http is allowed for loopback only."""
+    raw = value.strip()
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an absolute http(s) URL such as {DEFAULT_BASE_URL}, got {raw!r}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not contain a username or password; use d6:username/d6:password")
+    if parts.query or parts.fragment:
+        raise ValueError(f"must not contain a query or fragment, got {raw!r}")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ValueError(
+            f"plain http:// is only allowed for a loopback host such as the local emulator; "
+            f"use https:// for {parts.hostname} so the credentials are not sent in clear text"
+        )
+    path = parts.path.rstrip("/")
+    last = path.rsplit("/", 1)[-1].lower()
+    if last in ("v1", "v2", "v3"):
+        raise ValueError(
+            f"must be the API root without the version segment (for example "
+            f"{DEFAULT_BASE_URL}), got {raw!r}; the version comes from d6:apiVersion"
+        )
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+class D6Settings(BaseModel):
+    """Validated connection settings. ``repr()`` never shows the password."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True, extra="forbid")
+
+    username: str = Field(min_length=1)
+    password: SecretStr
+    base_url: str = DEFAULT_BASE_URL
+    api_version: Literal["v1", "v2"] = "v2"
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    requests_per_second: float | None = Field(default=None, gt=0, le=10_000)
+    sources: dict[str, str] = Field(default_factory=dict, repr=False)
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return normalise_base_url(value)
+
+    @field_validator("api_version", mode="before")
+    @classmethod
+    def _api_version(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            return f"v{lowered}" if lowered.isdigit() else lowered
+        return value
+
+    @field_validator("max_retries", mode="before")
+    @classmethod
+    def _no_bool_int(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be a whole number, not a boolean")
+        if isinstance(value, str):
+            return value.strip()
+        return value
+
+    @field_validator("timeout_seconds", "requests_per_second", mode="before")
+    @classmethod
+    def _no_bool_float(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be a number, not a boolean")
+        if isinstance(value, str):
+            return value.strip()
+        return value
+
+    @property
+    def connect_timeout_seconds(self) -> float:
+        """Connecting should be quick; a slow answer is what the read timeout is for."""
+        return min(10.0, self.timeout_seconds)
+
+    def source_of(self, field: str) -> str:
+        return self.sources.get(field, field)
+
+    def describe_credentials(self) -> str:
+        """E.g. "username from d6:username, password from D6_PASSWORD" (never the values)."""
+        user, password = self.source_of("username"), self.source_of("password")
+        return f"username from {user}, password from {password}"
+
+
+def _lookup_config(config: Mapping[str, Any], key: SettingKey) -> Any:
+    for candidate in (key.stack_key, key.config_key):
+        if candidate in config:
+            return config[candidate]
+    return None
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and value.strip() == "")
+
+
+def resolve_settings(
+    explicit: Mapping[str, Any] | None = None,
+    *,
+    config: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> D6Settings:
+    """Resolve settings from an explicit mapping, stack config and the environment.
+
+    ``explicit`` uses the Python field names (``base_url``); ``config`` uses stack-config keys
+    (``d6:baseUrl``, the ``d6:`` prefix optional); ``env`` defaults to ``os.environ``. Empty
+    strings count as unset, so an unset CI secret falls through to the next source.
+    """
+    explicit = explicit or {}
+    config = config or {}
+    env = os.environ if env is None else env
+    unknown = set(explicit) - set(_BY_FIELD)
+    if unknown:
+        raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key in SETTING_KEYS:
+        candidates = (
+            (explicit.get(key.field), f"argument {key.field}"),
+            (_lookup_config(config, key), key.stack_key),
+            (env.get(key.env_var), key.env_var),
+        )
+        for value, source in candidates:
+            if _present(value):
+                values[key.field] = value
+                sources[key.field] = source
+                break
+        else:
+            sources[key.field] = "default"
+
+    missing = [f for f in ("username", "password") if f not in values]
+    if missing:
+        raise MissingCredentialsError(_missing_message(missing))
+
+    try:
+        return D6Settings(**values, sources=sources)
+    except ValidationError as exc:
+        raise SettingsError(_validation_message(exc, values, sources)) from None
+
+
+def _missing_message(missing: list[str]) -> str:
+    what = " and ".join(missing)
+    return (
+        f"d6 {what} not set. Set the credentials in stack config "
+        "(`pulumi config set d6:username <name>` and `pulumi config set --secret d6:password "
+        "<password>`) or in the environment (D6_USERNAME and D6_PASSWORD)."
+    )
+
+
+def _validation_message(
+    exc: ValidationError, values: Mapping[str, Any], sources: Mapping[str, str]
+) -> str:
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "settings"
+        source = sources.get(field, field)
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        if field == "password":
+            problems.append(f"{source} {reason}")
+        else:
+            problems.append(f"{source} = {values.get(field)!r}: {reason}")
+    return "invalid d6 settings: " + "; ".join(problems)
+
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "SETTING_KEYS",
+    "D6Settings",
+    "SettingKey",
+    "is_loopback_host",
+    "normalise_base_url",
+    "resolve_settings",
+]

@@ -1,0 +1,144 @@
+"""Settings resolution: order, parsing of stack-config strings, and clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from pulumi_d6.errors import MissingCredentialsError, SettingsError
+from pulumi_d6.settings import DEFAULT_BASE_URL, resolve_settings
+
+PASSWORD = "s3cr3t-Pa55"
+CREDS = {"d6:username": "alice", "d6:password": PASSWORD}
+
+
+def test_defaults_apply_when_only_credentials_are_given() -> None:
+    s = resolve_settings(config=CREDS, env={})
+    assert s.base_url == DEFAULT_BASE_URL
+    assert s.api_version == "v2"
+    assert s.timeout_seconds == 30.0
+    assert s.max_retries == 4
+    assert s.requests_per_second is None
+    assert s.sources["base_url"] == "default"
+
+
+def test_explicit_beats_config_beats_env() -> None:
+    env = {"D6_USERNAME": "env-user", "D6_PASSWORD": "env-pass", "D6_MAX_RETRIES": "1"}
+    config = {"d6:username": "cfg-user", "d6:maxRetries": "2"}
+    s = resolve_settings({"max_retries": 3}, config=config, env=env)
+    assert s.username == "cfg-user"
+    assert s.password.get_secret_value() == "env-pass"
+    assert s.max_retries == 3
+    assert s.sources == {
+        "username": "d6:username",
+        "password": "D6_PASSWORD",
+        "base_url": "default",
+        "api_version": "default",
+        "timeout_seconds": "default",
+        "max_retries": "argument max_retries",
+        "requests_per_second": "default",
+    }
+
+
+def test_config_beats_env_and_env_beats_default() -> None:
+    env = {**{"D6_USERNAME": "u", "D6_PASSWORD": "p"}, "D6_TIMEOUT_SECONDS": "7"}
+    assert resolve_settings(env=env).timeout_seconds == 7.0
+    assert resolve_settings(config={"d6:timeoutSeconds": "9"}, env=env).timeout_seconds == 9.0
+
+
+def test_bare_config_keys_are_accepted() -> None:
+    s = resolve_settings(config={"username": "u", "password": "p", "apiVersion": "V1"}, env={})
+    assert s.api_version == "v1"
+
+
+def test_empty_strings_count_as_unset() -> None:
+    s = resolve_settings(config={"d6:username": "", "d6:password": "  "}, env={"D6_USERNAME": "e", "D6_PASSWORD": "f"})
+    assert s.username == "e"
+    assert s.sources["password"] == "D6_PASSWORD"
+
+
+def test_strings_from_stack_config_are_parsed() -> None:
+    s = resolve_settings(
+        config={
+            **CREDS,
+            "d6:timeoutSeconds": "12.5",
+            "d6:maxRetries": "0",
+            "d6:requestsPerSecond": "20",
+            "d6:apiVersion": " v1 ",
+            "d6:baseUrl": "http://127.0.0.1:8787/api/",
+        },
+        env={},
+    )
+    assert (s.timeout_seconds, s.max_retries, s.requests_per_second) == (12.5, 0, 20.0)
+    assert s.api_version == "v1"
+    assert s.base_url == "http://127.0.0.1:8787/api"
+
+
+def test_missing_credentials_name_both_ways_to_set_them() -> None:
+    with pytest.raises(MissingCredentialsError) as err:
+        resolve_settings(env={})
+    text = str(err.value)
+    assert "username and password not set" in text
+    assert "pulumi config set --secret d6:password" in text
+    assert "D6_USERNAME" in text
+    assert "D6_PASSWORD" in text
+
+
+def test_missing_password_only() -> None:
+    with pytest.raises(MissingCredentialsError, match="d6 password not set"):
+        resolve_settings(config={"d6:username": "a"}, env={})
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("d6:baseUrl", "http://integrate.d6plus.co.za/api", "only allowed for a loopback host"),
+        ("d6:baseUrl", "http://10.0.0.5/api", "use https:// for 10.0.0.5"),
+        ("d6:baseUrl", "ftp://host/api", "absolute http(s) URL"),
+        ("d6:baseUrl", "integrate.d6plus.co.za/api", "absolute http(s) URL"),
+        ("d6:baseUrl", "https://integrate.d6plus.co.za/api/v2", "without the version segment"),
+        ("d6:baseUrl", "https://u:p@integrate.d6plus.co.za/api", "must not contain a username"),
+        ("d6:baseUrl", "https://h/api?x=1", "must not contain a query"),
+        ("d6:apiVersion", "v3", "d6:apiVersion = 'v3'"),
+        ("d6:timeoutSeconds", "soon", "d6:timeoutSeconds = 'soon'"),
+        ("d6:timeoutSeconds", "0", "greater than 0"),
+        ("d6:timeoutSeconds", "-1", "greater than 0"),
+        ("d6:maxRetries", "2.5", "d6:maxRetries = '2.5'"),
+        ("d6:maxRetries", "-1", "greater than or equal to 0"),
+        ("d6:maxRetries", "many", "valid integer"),
+        ("d6:requestsPerSecond", "0", "d6:requestsPerSecond"),
+        ("d6:requestsPerSecond", "fast", "valid number"),
+    ],
+)
+def test_bad_values_name_their_source(key: str, value: str, expected: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        resolve_settings(config={**CREDS, key: value}, env={})
+    assert expected in str(err.value)
+    assert PASSWORD not in str(err.value)
+
+
+def test_bad_env_value_names_the_variable() -> None:
+    with pytest.raises(SettingsError, match="D6_MAX_RETRIES = 'x'"):
+        resolve_settings(config=CREDS, env={"D6_MAX_RETRIES": "x"})
+
+
+def test_booleans_are_not_numbers() -> None:
+    with pytest.raises(SettingsError, match="not a boolean"):
+        resolve_settings({"max_retries": True}, config=CREDS, env={})
+
+
+def test_unknown_explicit_setting_is_refused() -> None:
+    with pytest.raises(SettingsError, match="unknown setting"):
+        resolve_settings({"pasword": "x"}, config=CREDS, env={})
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "127.5.6.7", "[::1]"])
+def test_plain_http_is_fine_for_loopback(host: str) -> None:
+    s = resolve_settings(config={**CREDS, "d6:baseUrl": f"http://{host}:9/api"}, env={})
+    assert s.base_url == f"http://{host}:9/api"
+
+
+def test_repr_and_str_never_show_the_password() -> None:
+    s = resolve_settings(config=CREDS, env={})
+    for text in (repr(s), str(s), s.describe_credentials(), str(s.model_dump())):
+        assert PASSWORD not in text
+    assert s.describe_credentials() == "username from d6:username, password from d6:password"
