@@ -30,14 +30,24 @@ def test_v1_and_v2_records_normalise_to_the_same_types() -> None:
     assert one.school_name == "d6+ Primary School"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("Yes", True), ("no", False), (True, True), (0, False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("Yes", True), ("no", False), (True, True), (0, False)]
+)
 def test_activated_by_integrator_variants(raw: object, expected: bool) -> None:
-    assert ClientIntegrationInfo.model_validate({**V2, "activated_by_integrator": raw}).active is expected
+    assert (
+        ClientIntegrationInfo.model_validate({**V2, "activated_by_integrator": raw}).active
+        is expected
+    )
 
 
 @pytest.mark.parametrize(
     ("field", "raw"),
-    [("school_id", "abc"), ("school_id", True), ("api_type_id", 8.5), ("activated_by_integrator", "maybe")],
+    [
+        ("school_id", "abc"),
+        ("school_id", True),
+        ("api_type_id", 8.5),
+        ("activated_by_integrator", "maybe"),
+    ],
 )
 def test_bad_values_are_rejected(field: str, raw: object) -> None:
     with pytest.raises(ValidationError):
@@ -45,7 +55,9 @@ def test_bad_values_are_rejected(field: str, raw: object) -> None:
 
 
 def test_missing_descriptive_fields_default_to_empty_text() -> None:
-    rec = ClientIntegrationInfo.model_validate({"school_id": 5, "api_type_id": 9, "activated_by_integrator": "No", "school_name": None})
+    rec = ClientIntegrationInfo.model_validate(
+        {"school_id": 5, "api_type_id": 9, "activated_by_integrator": "No", "school_name": None}
+    )
     assert rec.school_name == ""
     assert rec.api_type == ""
 

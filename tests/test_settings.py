@@ -51,7 +51,10 @@ def test_bare_config_keys_are_accepted() -> None:
 
 
 def test_empty_strings_count_as_unset() -> None:
-    s = resolve_settings(config={"d6:username": "", "d6:password": "  "}, env={"D6_USERNAME": "e", "D6_PASSWORD": "f"})
+    s = resolve_settings(
+        config={"d6:username": "", "d6:password": "  "},
+        env={"D6_USERNAME": "e", "D6_PASSWORD": "f"},
+    )
     assert s.username == "e"
     assert s.sources["password"] == "D6_PASSWORD"
 
