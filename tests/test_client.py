@@ -44,13 +44,6 @@ def make_client(**overrides: Any) -> D6Client:
     return D6Client(resolve_settings(explicit, env={}))
 
 
-@pytest.fixture(autouse=True)
-def _fresh_method_memory() -> Iterator[None]:
-    D6Client.forget_learnt_methods()
-    yield
-    D6Client.forget_learnt_methods()
-
-
 @pytest.fixture
 def rsps() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:

@@ -1,0 +1,59 @@
+"""The emulator's request log: every /api request with its route and status.
+
+Tests and benchmarks read the counts to prove how many API calls an operation made.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+MAX_ENTRIES = 10_000
+
+
+@dataclass(frozen=True)
+class Entry:
+    method: str
+    route: str
+    path: str
+    query: str
+    status: int
+    fault: str | None
+    at: float
+
+
+class RequestLog:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[Entry] = []
+        self._counts: Counter[tuple[str, str, int]] = Counter()
+        self._total = 0
+
+    def record(
+        self, method: str, route: str, path: str, query: str, status: int, fault: str | None
+    ) -> None:
+        entry = Entry(method, route, path, query, status, fault, time.time())
+        with self._lock:
+            self._total += 1
+            self._counts[(method, route, status)] += 1
+            self._entries.append(entry)
+            if len(self._entries) > MAX_ENTRIES:
+                del self._entries[: len(self._entries) - MAX_ENTRIES]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._counts.clear()
+            self._total = 0
+
+    def snapshot(self, last: int = 100) -> dict[str, Any]:
+        with self._lock:
+            counts = [
+                {"method": m, "route": r, "status": s, "count": n}
+                for (m, r, s), n in sorted(self._counts.items())
+            ]
+            entries = [asdict(e) for e in self._entries[-last:]] if last > 0 else []
+            return {"total": self._total, "counts": counts, "entries": entries}

@@ -1,0 +1,62 @@
+"""`pulumi-d6 emulator` as a user runs it: first line, plain HTTP use, Ctrl-C, no secrets logged."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+PASSWORD = "Cli-Emulator-Pw-8812"
+
+
+def test_cli_emulator_serves_until_ctrl_c_and_never_logs_the_password(tmp_path: Path) -> None:
+    db = tmp_path / "state" / "d6.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pulumi_d6.cli", "emulator", "--port", "0", "--seed", "50",
+         "--db", str(db), "--password", PASSWORD, "--access-log", "--page-size", "5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().strip()
+        assert first.startswith("d6 emulator listening on http://127.0.0.1:")
+        assert first.endswith("/api")
+        base = first.removeprefix("d6 emulator listening on ")
+        headers = {"HTTP-X-USERNAME": "demo", "HTTP-X-PASSWORD": PASSWORD}
+        page = requests.get(f"{base}/v2/settings/clientintegrations", headers=headers, timeout=10)
+        assert page.status_code == 200
+        assert len(page.json()["data"]) == 5
+        assert "next_cursor" in page.json()["meta"]
+        changed = requests.patch(
+            f"{base}/v2/settings/clientintegrations",
+            headers=headers,
+            json={"school_id": 1000, "api_type_id": 8, "state": 1},
+            timeout=10,
+        )
+        assert changed.json()["message"] == "Integration successfully activated"
+        wrong = requests.get(
+            f"{base}/v1/settings/clients", headers={"HTTP-X-PASSWORD": "x"}, timeout=10
+        )
+        assert wrong.status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, errs = proc.communicate(timeout=20)
+    assert proc.returncode == 0, errs
+    assert "GET /api/v2/settings/clientintegrations" in out + errs, "the access log is on"
+    assert PASSWORD not in out
+    assert PASSWORD not in errs
+    assert db.exists()
+
+
+def test_cli_emulator_rejects_bad_options() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pulumi_d6.cli", "emulator", "--page-size", "60", "--port", "0"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "page_size must be between 1 and max_page_size" in result.stderr
