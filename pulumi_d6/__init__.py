@@ -8,10 +8,14 @@ from . import errors
 from ._version import __version__
 from .client import D6Client
 from .models import ClientIntegrationInfo, PageMeta, StateChange
+from .provider import ClientIntegrationProvider
+from .resource import ClientIntegration
 from .settings import D6Settings, resolve_settings
 
 __all__ = [
+    "ClientIntegration",
     "ClientIntegrationInfo",
+    "ClientIntegrationProvider",
     "D6Client",
     "D6Settings",
     "PageMeta",

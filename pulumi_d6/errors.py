@@ -162,3 +162,10 @@ __all__ = [
     "ValidationFailedError",
     "excerpt",
 ]
+
+
+class ResourceError(D6Error):
+    """A ClientIntegration operation failed; the message says what happened and what to do."""
+
+
+__all__ += ["ResourceError"]
