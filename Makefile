@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint typecheck test bench clean
+.PHONY: install lint typecheck test demo demo-destroy bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ typecheck: install
 
 test: lint typecheck
 	$(BIN)/pytest
+
+demo: install
+	$(BIN)/python scripts/demo.py up
+
+demo-destroy: install
+	$(BIN)/python scripts/demo.py destroy
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info

@@ -7,6 +7,7 @@ Public names (DESIGN.md): :class:`ClientIntegration`, :class:`ClientIntegrationP
 from . import errors
 from ._version import __version__
 from .client import D6Client
+from .lookup import get_client_integrations
 from .models import ClientIntegrationInfo, PageMeta, StateChange
 from .provider import ClientIntegrationProvider
 from .resource import ClientIntegration
@@ -22,5 +23,6 @@ __all__ = [
     "StateChange",
     "__version__",
     "errors",
+    "get_client_integrations",
     "resolve_settings",
 ]

@@ -1,23 +1,134 @@
-"""The ``pulumi-d6`` command line."""
+"""The ``pulumi-d6`` command line: list, bring under management, one-off changes, emulator.
+
+Connection settings come from flags, then the ``D6_*`` environment (prefer ``D6_PASSWORD`` to
+``--password``: flags are visible in the process list). Exit codes tell failures apart:
+
+    0 ok · 2 usage or settings · 3 bad credentials · 4 school has not authorised ·
+    5 validation failed · 6 d6 unreachable or timed out · 7 any other d6 error
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .client import D6Client
+from .errors import (
+    BadCredentialsError,
+    BadRequestError,
+    D6ConnectionError,
+    D6Error,
+    MissingCredentialsError,
+    NotAuthorisedError,
+    SettingsError,
+)
+from .models import ClientIntegrationInfo
+from .program import resource_name
+from .settings import resolve_settings
+
+EXIT_USAGE = 2
+EXIT_CREDENTIALS = 3
+EXIT_NOT_AUTHORISED = 4
+EXIT_VALIDATION = 5
+EXIT_UNREACHABLE = 6
+EXIT_API = 7
 
 app = typer.Typer(
     name="pulumi-d6",
-    help="Manage and inspect d6+ SAMS client integrations, and run a local d6 emulator.",
+    help="Inspect and manage d6+ SAMS client integrations, and run a local d6 emulator.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-EXIT_USAGE = 2
+BaseUrl = Annotated[
+    str | None, typer.Option(help="API root, without /v2 [env: D6_BASE_URL].", show_default=False)
+]
+Username = Annotated[
+    str | None, typer.Option(help="Integrator username [env: D6_USERNAME].", show_default=False)
+]
+Password = Annotated[
+    str | None,
+    typer.Option(help="Integrator password; prefer the D6_PASSWORD variable.", show_default=False),
+]
+ApiVersion = Annotated[
+    str | None, typer.Option(help="v2 or v1 endpoints [env: D6_API_VERSION].", show_default=False)
+]
+SchoolFilter = Annotated[int | None, typer.Option("--school-id", min=1, help="Only this school.")]
+TypeFilter = Annotated[int | None, typer.Option("--api-type-id", min=1, help="Only this API type.")]
+
+
+class CodegenFormat(str, Enum):
+    python = "python"
+    yaml = "yaml"
+
+
+def _client(
+    base_url: str | None, username: str | None, password: str | None, api_version: str | None
+) -> D6Client:
+    explicit = {
+        "base_url": base_url,
+        "username": username,
+        "password": password,
+        "api_version": api_version,
+    }
+    return D6Client(resolve_settings({k: v for k, v in explicit.items() if v is not None}))
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Print d6 errors as one clear line and exit with a code that says which kind."""
+    try:
+        yield
+    except MissingCredentialsError:
+        _fail(
+            EXIT_USAGE,
+            "d6 credentials not set: pass --username (or set D6_USERNAME) and set D6_PASSWORD "
+            "(or pass --password).",
+        )
+    except SettingsError as exc:
+        _fail(EXIT_USAGE, str(exc))
+    except BadCredentialsError as exc:
+        _fail(EXIT_CREDENTIALS, f"d6 rejected the credentials: {exc}")
+    except NotAuthorisedError as exc:
+        _fail(
+            EXIT_NOT_AUTHORISED,
+            f"{exc}\nThe school has not authorised your integration in d6+; ask it to, then retry.",
+        )
+    except BadRequestError as exc:
+        _fail(EXIT_VALIDATION, str(exc))
+    except D6ConnectionError as exc:
+        _fail(EXIT_UNREACHABLE, str(exc))
+    except D6Error as exc:
+        _fail(EXIT_API, str(exc))
+
+
+def _fail(code: int, message: str) -> None:
+    err.print(f"[red]error:[/red] {escape(message)}")
+    raise typer.Exit(code)
+
+
+def _fetch(
+    client: D6Client, school_id: int | None, api_type_id: int | None
+) -> list[ClientIntegrationInfo]:
+    """Every page, with a live count on stderr while paging (stdout stays clean for --json)."""
+    items: list[ClientIntegrationInfo] = []
+    with err.status("Fetching client integrations from d6...") as status:
+        for item in client.iter_integrations(school_id, api_type_id):
+            items.append(item)
+            status.update(f"Fetching client integrations from d6... {len(items)} so far")
+    return items
 
 
 @app.callback()
@@ -26,38 +137,172 @@ def _root() -> None:
 
 
 @app.command()
+def clients(
+    school_id: SchoolFilter = None,
+    api_type_id: TypeFilter = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    base_url: BaseUrl = None,
+    username: Username = None,
+    password: Password = None,
+    api_version: ApiVersion = None,
+) -> None:
+    """List every integration schools have authorised you for (all pages)."""
+    with _errors():
+        client = _client(base_url, username, password, api_version)
+        items = _fetch(client, school_id, api_type_id)
+    if as_json:
+        typer.echo(json.dumps([i.model_dump() for i in items], indent=2))
+        return
+    table = Table(title=f"{len(items)} authorised client integration(s)")
+    for column in ("school", "name", "API type", "active", "email", "telephone"):
+        table.add_column(column)
+    for i in items:
+        table.add_row(
+            str(i.school_id),
+            i.school_name,
+            f"{i.api_type_id} {i.api_type}".strip(),
+            "yes" if i.active else "no",
+            i.admin_email_address,
+            f"+{i.telephone_calling_code} {i.telephone_number}".strip(" +"),
+        )
+    out.print(table)
+
+
+@app.command()
+def codegen(
+    fmt: Annotated[
+        CodegenFormat, typer.Option("--format", help="python: a program; yaml: stack config.")
+    ] = CodegenFormat.yaml,
+    api_type_id: TypeFilter = None,
+    base_url: BaseUrl = None,
+    username: Username = None,
+    password: Password = None,
+    api_version: ApiVersion = None,
+) -> None:
+    """Print declarations for every active integration, to bring them under management.
+
+    `pulumi import` cannot work for dynamic providers; declaring what is already active and
+    running `pulumi up` adopts it instead, with no change in d6.
+    """
+    with _errors():
+        client = _client(base_url, username, password, api_version)
+        active = [i for i in _fetch(client, None, api_type_id) if i.active]
+    typer.echo(render_python(active) if fmt is CodegenFormat.python else render_yaml(active))
+
+
+def render_yaml(items: list[ClientIntegrationInfo]) -> str:
+    """Stack config for the root program (paste into Pulumi.<stack>.yaml)."""
+    lines = [
+        f"# {len(items)} active integration(s), generated by `pulumi-d6 codegen`.",
+        "config:",
+        "  d6-integrations:integrations:",
+    ]
+    if not items:
+        lines[-1] += " []"
+    for i in sorted(items, key=lambda i: i.key):
+        lines.append(f"    - schoolId: {i.school_id}  # {_comment(i.school_name)}")
+        lines.append(f"      apiTypeId: {i.api_type_id}")
+    return "\n".join(lines)
+
+
+def render_python(items: list[ClientIntegrationInfo]) -> str:
+    """A Pulumi program that declares each active integration (adopted on `pulumi up`)."""
+    lines = [
+        f'"""{len(items)} active d6 integration(s), generated by `pulumi-d6 codegen`.',
+        "",
+        "`pulumi up` adopts them: d6 answers 'already activated' and nothing changes there.",
+        '"""',
+        "",
+        "from pulumi_d6 import ClientIntegration",
+        "",
+    ]
+    for i in sorted(items, key=lambda i: i.key):
+        name = resource_name(i.school_id, i.api_type_id)
+        lines.append(
+            f'ClientIntegration("{name}", school_id={i.school_id}, api_type_id={i.api_type_id})'
+            f"  # {_comment(i.school_name)}"
+        )
+    return "\n".join(lines)
+
+
+def _comment(text: str) -> str:
+    return " ".join(text.split()) or "(no name)"
+
+
+def _change(
+    school_id: int,
+    api_type_id: int,
+    active: bool,
+    base_url: str | None,
+    username: str | None,
+    password: str | None,
+    api_version: str | None,
+) -> None:
+    with _errors():
+        client = _client(base_url, username, password, api_version)
+        result = client.set_state(school_id, api_type_id, active)
+    verb = "activated" if active else "deactivated"
+    if result.changed:
+        out.print(f"{school_id}/{api_type_id}: {verb}")
+    else:
+        out.print(f"{school_id}/{api_type_id}: already {verb}, nothing changed")
+
+
+@app.command()
+def activate(
+    school_id: Annotated[int, typer.Argument(min=1, help="d6 school id.")],
+    api_type_id: Annotated[int, typer.Argument(min=1, help="d6 API type id, e.g. 8.")],
+    base_url: BaseUrl = None,
+    username: Username = None,
+    password: Password = None,
+    api_version: ApiVersion = None,
+) -> None:
+    """Activate one integration now (a one-off; use the provider for anything you keep)."""
+    _change(school_id, api_type_id, True, base_url, username, password, api_version)
+
+
+@app.command()
+def deactivate(
+    school_id: Annotated[int, typer.Argument(min=1, help="d6 school id.")],
+    api_type_id: Annotated[int, typer.Argument(min=1, help="d6 API type id, e.g. 8.")],
+    base_url: BaseUrl = None,
+    username: Username = None,
+    password: Password = None,
+    api_version: ApiVersion = None,
+) -> None:
+    """Deactivate one integration now (a one-off)."""
+    _change(school_id, api_type_id, False, base_url, username, password, api_version)
+
+
+@app.command()
 def emulator(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8787,
-    db: Annotated[
-        str, typer.Option(help="SQLite file for the state, or :memory:.")
-    ] = ".emulator/d6.db",
+    db: Annotated[str, typer.Option(help="SQLite file for the state, or :memory:.")] = (
+        ".emulator/d6.db"
+    ),
     seed: Annotated[
         int,
         typer.Option(
-            min=0,
-            help="Create this many schools (ids from 1000), each authorised for API types 8 and 9.",
+            min=0, help="Create this many schools (ids from 1000), authorised for 8 and 9."
         ),
     ] = 0,
-    username: Annotated[
-        str, typer.Option(help="Integrator username the emulator accepts.")
-    ] = "demo",
+    username: Annotated[str, typer.Option(help="Integrator username it accepts.")] = "demo",
     password: Annotated[
-        str, typer.Option(help="Integrator password the emulator accepts.", show_default=False)
+        str, typer.Option(help="Integrator password it accepts.", show_default=False)
     ] = "demo",  # noqa: S107 - the emulator's documented demo credential, not a real secret
     page_size: Annotated[int, typer.Option(min=1, help="Default page size (meta.limit).")] = 10,
     max_page_size: Annotated[
-        int, typer.Option(min=1, help="Largest page a client may ask for (meta.max_allowed_limit).")
+        int, typer.Option(min=1, help="Largest page allowed (meta.max_allowed_limit).")
     ] = 50,
     rate_limit: Annotated[
-        float | None,
-        typer.Option(min=0.001, help="Requests per second before answering 429 with Retry-After."),
+        float | None, typer.Option(min=0.001, help="Requests/second before 429 with Retry-After.")
     ] = None,
     v2_state_methods: Annotated[
-        str, typer.Option(help="Methods v2 change-state accepts (others get 405), e.g. POST.")
+        str, typer.Option(help="Methods v2 change-state accepts (others get 405).")
     ] = "PATCH,POST",
     api_versions: Annotated[
-        str, typer.Option(help="API versions served; a missing one answers 404 route_not_found.")
+        str, typer.Option(help="API versions served; others answer 404 route_not_found.")
     ] = "v1,v2",
     access_log: Annotated[bool, typer.Option(help="Log each request line.")] = False,
 ) -> None:
@@ -65,8 +310,8 @@ def emulator(
     try:
         from .emulator import EmulatorConfig, EmulatorServer
     except ImportError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
+        _fail(EXIT_USAGE, str(exc))
+        return
     try:
         config = EmulatorConfig(
             username=username,
@@ -74,10 +319,8 @@ def emulator(
             page_size=page_size,
             max_page_size=max_page_size,
             rate_limit=rate_limit,
-            v2_state_methods=frozenset(
-                m.strip().upper() for m in v2_state_methods.split(",") if m.strip()
-            ),
-            api_versions=frozenset(v.strip().lower() for v in api_versions.split(",") if v.strip()),
+            v2_state_methods=_csv(v2_state_methods, str.upper),
+            api_versions=_csv(api_versions, str.lower),
         )
         if db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
@@ -85,11 +328,15 @@ def emulator(
             config, host=host, port=port, db=db, seed=seed, log_level="info", access_log=access_log
         )
     except (ValueError, OSError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
+        _fail(EXIT_USAGE, str(exc))
+        return
     typer.echo(f"d6 emulator listening on {server.base_url}")
     typer.echo(f"admin API on {server.admin_url} (state in {db}; Ctrl-C stops)")
     server.serve_forever()
+
+
+def _csv(text: str, norm: Any) -> frozenset[str]:
+    return frozenset(norm(part.strip()) for part in text.split(",") if part.strip())
 
 
 def main() -> None:

@@ -1,0 +1,44 @@
+"""``get_client_integrations``: the authorised integrations, for use inside a Pulumi program.
+
+Settings come from the program's stack config (``d6:*``) and then the ``D6_*`` environment, the
+same keys the provider reads, so one configuration serves both.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pulumi
+
+from .client import D6Client
+from .models import ClientIntegrationInfo
+from .settings import SETTING_KEYS, D6Settings, resolve_settings
+
+
+def settings_from_pulumi_config() -> D6Settings:
+    """Settings from ``pulumi.Config("d6")``, then ``D6_*`` variables, then defaults."""
+    config = pulumi.Config("d6")
+    values: dict[str, str] = {}
+    for key in SETTING_KEYS:
+        value = config.get(key.config_key)
+        if value is not None:
+            values[key.stack_key] = value
+    return resolve_settings(config=values, env=os.environ)
+
+
+def get_client_integrations(
+    school_id: int | None = None,
+    api_type_id: int | None = None,
+    *,
+    client: D6Client | None = None,
+) -> list[ClientIntegrationInfo]:
+    """Every integration schools have authorised you for, all pages followed.
+
+    Filter by ``school_id`` and/or ``api_type_id``. Each record has ``school_id``,
+    ``api_type_id``, ``active`` (activated by you) and d6's descriptive fields. This calls the
+    d6 API when the program runs (in preview too), like a data source.
+    """
+    if client is not None:
+        return client.list_integrations(school_id, api_type_id)
+    with D6Client(settings_from_pulumi_config()) as own:
+        return own.list_integrations(school_id, api_type_id)

@@ -1,0 +1,173 @@
+"""The root program: integrations declared in stack config, no Python to write.
+
+Stack config (namespace = the project, ``d6-integrations``):
+
+* ``integrations``: a list of ``{schoolId, apiTypeId, active?, deactivateOnDestroy?}``;
+* ``activateAllAuthorised``: a list of API type ids; every school that has authorised one of
+  them gets an active ``ClientIntegration``, so a scheduled ``pulumi up`` onboards newly
+  authorised schools and drops revoked ones. An explicit ``integrations`` entry for the same
+  school and API type wins (for example to keep one declared but inactive).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from .errors import D6Error
+from .lookup import get_client_integrations
+from .models import ClientIntegrationInfo
+from .resource import ClientIntegration
+
+Lookup = Callable[[int], list[ClientIntegrationInfo]]
+_ENTRY_KEYS = {"schoolId", "apiTypeId", "active", "deactivateOnDestroy"}
+
+
+class ProgramConfigError(D6Error):
+    """The stack config of the root program is invalid; the message names the entry."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    school_id: int
+    api_type_id: int
+    active: bool = True
+    deactivate_on_destroy: bool = True
+
+    @property
+    def resource_name(self) -> str:
+        """Stable Pulumi name, also what ``pulumi-d6 codegen`` writes."""
+        return resource_name(self.school_id, self.api_type_id)
+
+
+def resource_name(school_id: int, api_type_id: int) -> str:
+    return f"school-{school_id}-api-{api_type_id}"
+
+
+def _positive_int(where: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ProgramConfigError(f"{where} must be a whole number greater than 0, got {value!r}")
+    if isinstance(value, float) and not value.is_integer():
+        raise ProgramConfigError(f"{where} must be a whole number greater than 0, got {value!r}")
+    if isinstance(value, str) and not value.strip().isdigit():
+        raise ProgramConfigError(f"{where} must be a whole number greater than 0, got {value!r}")
+    number = int(value)
+    if number <= 0:
+        raise ProgramConfigError(f"{where} must be a whole number greater than 0, got {value!r}")
+    return number
+
+
+def _flag(where: str, value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ProgramConfigError(f"{where} must be true or false, got {value!r}")
+
+
+def parse_integrations(raw: Any) -> list[Entry]:
+    """Validate ``integrations``; every error names the entry (``integrations[2].schoolId``)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ProgramConfigError(
+            f"integrations must be a list of entries, got {type(raw).__name__}"
+        )
+    entries: list[Entry] = []
+    seen: dict[tuple[int, int], int] = {}
+    for index, item in enumerate(raw):
+        where = f"integrations[{index}]"
+        if not isinstance(item, Mapping):
+            raise ProgramConfigError(
+                f"{where} must be a mapping with schoolId and apiTypeId, got {item!r}"
+            )
+        unknown = set(item) - _ENTRY_KEYS
+        if unknown:
+            raise ProgramConfigError(
+                f"{where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+                f"allowed: {', '.join(sorted(_ENTRY_KEYS))}"
+            )
+        for required in ("schoolId", "apiTypeId"):
+            if required not in item:
+                raise ProgramConfigError(f"{where}.{required} is required")
+        entry = Entry(
+            school_id=_positive_int(f"{where}.schoolId", item["schoolId"]),
+            api_type_id=_positive_int(f"{where}.apiTypeId", item["apiTypeId"]),
+            active=_flag(f"{where}.active", item.get("active"), True),
+            deactivate_on_destroy=_flag(
+                f"{where}.deactivateOnDestroy", item.get("deactivateOnDestroy"), True
+            ),
+        )
+        key = (entry.school_id, entry.api_type_id)
+        if key in seen:
+            raise ProgramConfigError(
+                f"{where} declares school {key[0]} / API type {key[1]} again "
+                f"(first in integrations[{seen[key]}])"
+            )
+        seen[key] = index
+        entries.append(entry)
+    return entries
+
+
+def parse_api_types(raw: Any) -> list[int]:
+    """Validate ``activateAllAuthorised`` (a list of API type ids, no duplicates)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ProgramConfigError(
+            f"activateAllAuthorised must be a list of API type ids, got {type(raw).__name__}"
+        )
+    types: list[int] = []
+    for index, value in enumerate(raw):
+        type_id = _positive_int(f"activateAllAuthorised[{index}]", value)
+        if type_id in types:
+            raise ProgramConfigError(f"activateAllAuthorised[{index}] repeats API type {type_id}")
+        types.append(type_id)
+    return types
+
+
+def plan(declared: list[Entry], api_types: list[int], lookup: Lookup | None = None) -> list[Entry]:
+    """Explicit entries first, then one active entry per authorised school of each API type."""
+    entries = list(declared)
+    keys = {(e.school_id, e.api_type_id) for e in entries}
+    if api_types:
+        find = lookup or (lambda t: get_client_integrations(api_type_id=t))
+        for type_id in api_types:
+            for info in sorted(find(type_id), key=lambda i: i.key):
+                if info.api_type_id == type_id and info.key not in keys:
+                    keys.add(info.key)
+                    entries.append(Entry(info.school_id, info.api_type_id))
+    return entries
+
+
+def main(lookup: Lookup | None = None) -> list[ClientIntegration]:
+    """Declare the resources and export a summary (``managed``, ``activeCount``)."""
+    config = pulumi.Config()
+    entries = plan(
+        parse_integrations(config.get_object("integrations")),
+        parse_api_types(config.get_object("activateAllAuthorised")),
+        lookup,
+    )
+    resources = [
+        ClientIntegration(
+            e.resource_name,
+            school_id=e.school_id,
+            api_type_id=e.api_type_id,
+            active=e.active,
+            deactivate_on_destroy=e.deactivate_on_destroy,
+        )
+        for e in entries
+    ]
+    pulumi.export("managed", [f"{e.school_id}/{e.api_type_id}" for e in entries])
+    pulumi.export(
+        "activeCount",
+        pulumi.Output.all(*[r.active for r in resources]).apply(
+            lambda states: sum(map(bool, states))
+        ),
+    )
+    return resources

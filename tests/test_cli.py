@@ -1,0 +1,207 @@
+"""The `pulumi-d6` CLI against the emulator: every command and every error path's exit code."""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from pulumi_d6 import cli
+from pulumi_d6.emulator.pytest_plugin import RunningEmulator
+from pulumi_d6.program import main as root_program
+from pulumi_d6.program import parse_integrations
+
+from .mocking import run_program
+
+runner = CliRunner()
+PASSWORD = "Cli-Test-Pw-6604"
+
+
+@pytest.fixture(autouse=True)
+def _no_outer_d6_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("D6_USERNAME", "D6_PASSWORD", "D6_BASE_URL", "D6_API_VERSION", "D6_MAX_RETRIES"):
+        monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def emu(d6_emulator_factory: Any) -> RunningEmulator:
+    running: RunningEmulator = d6_emulator_factory(seed=3, password=PASSWORD)
+    return running
+
+
+def invoke(emu: RunningEmulator, *args: str, env: dict[str, str] | None = None) -> Any:
+    full_env = {
+        "D6_USERNAME": emu.username,
+        "D6_PASSWORD": emu.password,
+        "D6_BASE_URL": emu.base_url,
+    }
+    full_env.update(env or {})
+    result = runner.invoke(cli.app, list(args), env=full_env)
+    assert PASSWORD not in result.stdout
+    assert PASSWORD not in result.stderr
+    return result
+
+
+def test_help_lists_every_command() -> None:
+    result = runner.invoke(cli.app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("clients", "codegen", "activate", "deactivate", "emulator"):
+        assert command in result.stdout
+
+
+def test_clients_table(emu: RunningEmulator) -> None:
+    emu.admin.set_active(1001, 9, True)
+    result = invoke(emu, "clients", env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.stderr
+    assert "6 authorised client integration(s)" in result.stdout
+    assert "Riverside Primary School" in result.stdout
+    assert "Curriculum+ API" in result.stdout
+
+
+def test_clients_json_and_filters(emu: RunningEmulator) -> None:
+    everything = json.loads(invoke(emu, "clients", "--json").stdout)
+    assert len(everything) == 6
+    assert everything[0] == {
+        "school_id": 1000,
+        "api_type_id": 8,
+        "active": False,
+        "school_name": "Greenfield Primary School",
+        "admin_email_address": "admin@greenfield-primary-school.d6-emulator.test",
+        "telephone_calling_code": "27",
+        "telephone_number": everything[0]["telephone_number"],
+        "api_type": "Admin+ API",
+    }
+    assert len(json.loads(invoke(emu, "clients", "--json", "--api-type-id", "9").stdout)) == 3
+    one = json.loads(invoke(emu, "clients", "--json", "--school-id", "1001").stdout)
+    assert [(i["school_id"], i["api_type_id"]) for i in one] == [(1001, 8), (1001, 9)]
+
+
+def test_clients_pages_to_the_end(d6_emulator_factory: Any) -> None:
+    big: RunningEmulator = d6_emulator_factory(seed=60, password=PASSWORD)
+    items = json.loads(invoke(big, "clients", "--json").stdout)
+    assert len(items) == 120
+    assert big.admin.count(method="GET") == 4
+
+
+def test_flags_override_the_environment(emu: RunningEmulator) -> None:
+    result = invoke(emu, "clients", "--json", "--username", "nobody", env={})
+    assert result.exit_code == cli.EXIT_CREDENTIALS
+
+
+def test_v1_flag(emu: RunningEmulator) -> None:
+    result = invoke(emu, "clients", "--json", "--api-version", "v1")
+    assert result.exit_code == 0
+    assert len(json.loads(result.stdout)) == 6
+    assert emu.admin.count(route="/api/v1/settings/clients") == 1
+
+
+def test_activate_and_deactivate(emu: RunningEmulator) -> None:
+    first = invoke(emu, "activate", "1000", "8")
+    assert (first.exit_code, first.stdout.strip()) == (0, "1000/8: activated")
+    again = invoke(emu, "activate", "1000", "8")
+    assert again.stdout.strip() == "1000/8: already activated, nothing changed"
+    assert emu.admin.is_active(1000, 8) is True
+    off = invoke(emu, "deactivate", "1000", "8")
+    assert off.stdout.strip() == "1000/8: deactivated"
+    assert emu.admin.is_active(1000, 8) is False
+
+
+def test_codegen_yaml_round_trips_into_the_root_program(
+    emu: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu.admin.set_active(1002, 9, True)
+    emu.admin.set_active(1000, 8, True)
+    result = invoke(emu, "codegen", "--format", "yaml")
+    assert result.exit_code == 0
+    config = yaml.safe_load(result.stdout)["config"]
+    assert config["d6-integrations:integrations"] == [
+        {"schoolId": 1000, "apiTypeId": 8},
+        {"schoolId": 1002, "apiTypeId": 9},
+    ]
+    assert "# Greenfield Primary School" in result.stdout
+    assert len(parse_integrations(config["d6-integrations:integrations"])) == 2
+    mocks, _ = run_program(monkeypatch, root_program, config)
+    assert sorted(mocks.keys) == [(1000, 8, True), (1002, 9, True)]
+
+
+def test_codegen_python_is_a_runnable_program(
+    emu: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu.admin.set_active(1001, 8, True)
+    result = invoke(emu, "codegen", "--format", "python")
+    assert result.exit_code == 0
+    source = result.stdout
+    assert 'ClientIntegration("school-1001-api-8", school_id=1001, api_type_id=8)' in source
+    program = compile(source, "generated.py", "exec")
+    mocks, _ = run_program(monkeypatch, lambda: exec(program, {}), {})  # noqa: S102
+    assert [a.name for a in mocks.created] == ["school-1001-api-8"]
+
+
+def test_codegen_with_nothing_active(emu: RunningEmulator) -> None:
+    config = yaml.safe_load(invoke(emu, "codegen").stdout)["config"]
+    assert config == {"d6-integrations:integrations": []}
+
+
+# ------------------------------------------------------------------ errors
+
+
+def test_bad_credentials_exit_3(emu: RunningEmulator) -> None:
+    result = invoke(emu, "clients", env={"D6_PASSWORD": "not-it"})
+    assert result.exit_code == cli.EXIT_CREDENTIALS == 3
+    assert "d6 rejected the credentials" in result.stderr
+    assert "password from D6_PASSWORD" in result.stderr
+    assert "not-it" not in result.stderr
+
+
+def test_not_authorised_exit_4(emu: RunningEmulator) -> None:
+    result = invoke(emu, "activate", "9999", "8")
+    assert result.exit_code == cli.EXIT_NOT_AUTHORISED == 4
+    assert "Client has not authorised access" in result.stderr
+    assert "ask it to, then retry" in result.stderr
+
+
+def test_validation_failure_exit_5(emu: RunningEmulator) -> None:
+    result = invoke(emu, "activate", "1000", "77")
+    assert result.exit_code == cli.EXIT_VALIDATION == 5
+    assert "api_type_id: The api_type_id is invalid" in result.stderr
+
+
+def test_unreachable_host_exit_6(emu: RunningEmulator) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = invoke(
+        emu, "clients", env={"D6_BASE_URL": f"http://127.0.0.1:{port}/api", "D6_MAX_RETRIES": "0"}
+    )
+    assert result.exit_code == cli.EXIT_UNREACHABLE == 6
+    assert "could not reach d6" in result.stderr
+
+
+def test_other_api_errors_exit_7(emu: RunningEmulator) -> None:
+    emu.admin.inject("status", status=500)
+    result = invoke(emu, "clients", env={"D6_MAX_RETRIES": "0"})
+    assert result.exit_code == cli.EXIT_API == 7
+    assert "HTTP 500" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "text"),
+    [
+        ({"D6_USERNAME": "", "D6_PASSWORD": ""}, "d6 credentials not set: pass --username"),
+        ({"D6_BASE_URL": "http://d6.example.com/api"}, "only allowed for a loopback host"),
+        ({"D6_API_VERSION": "v7"}, "D6_API_VERSION = 'v7'"),
+    ],
+)
+def test_settings_errors_exit_2(emu: RunningEmulator, env: dict[str, str], text: str) -> None:
+    result = invoke(emu, "clients", env=env)
+    assert result.exit_code == cli.EXIT_USAGE == 2
+    assert text in result.stderr
+
+
+def test_bad_arguments_are_usage_errors() -> None:
+    result = runner.invoke(cli.app, ["activate", "0", "8"])
+    assert result.exit_code == 2

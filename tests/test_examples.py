@@ -1,0 +1,73 @@
+"""The examples are runnable programs (run under mocks); the workflow has the promised shape."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pulumi_d6.emulator.pytest_plugin import RunningEmulator
+
+from .mocking import run_program
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.parametrize("name", ["basic", "auto_activate"])
+def test_each_program_example_is_a_pulumi_project(name: str) -> None:
+    project = yaml.safe_load((EXAMPLES / name / "Pulumi.yaml").read_text())
+    assert project["runtime"]["name"] == "python"
+    assert (EXAMPLES / name / "__main__.py").is_file()
+    requirements = (EXAMPLES / name / "requirements.txt").read_text()
+    assert "-e ../.." in requirements
+
+
+def test_basic_declares_two_schools(monkeypatch: pytest.MonkeyPatch) -> None:
+    mocks, exports = run_program(
+        monkeypatch,
+        lambda: runpy.run_path(str(EXAMPLES / "basic" / "__main__.py")),
+        {},
+        project="d6-basic",
+    )
+    assert sorted(mocks.keys) == [(1000, 8, True), (1001, 8, True), (1001, 9, True)]
+    assert exports["activeIds"] == ["1000/8", "1001/8", "1001/9"]
+
+
+def test_auto_activate_covers_every_authorised_school(
+    monkeypatch: pytest.MonkeyPatch, d6_emulator: RunningEmulator
+) -> None:
+    d6_emulator.admin.reset(seed=7)
+    d6_emulator.admin.revoke(1004, 8)
+    monkeypatch.setenv("D6_PASSWORD", d6_emulator.password)
+    config = {"d6:baseUrl": d6_emulator.base_url, "d6:username": d6_emulator.username}
+    mocks, exports = run_program(
+        monkeypatch,
+        lambda: runpy.run_path(str(EXAMPLES / "auto_activate" / "__main__.py")),
+        config,
+        project="d6-auto-activate",
+    )
+    expected = [s for s in range(1000, 1007) if s != 1004]
+    assert sorted(k[0] for k in mocks.keys) == expected
+    assert {k[1] for k in mocks.keys} == {8}
+    assert exports == {"schools": expected, "count": 6}
+
+
+def test_github_actions_workflow() -> None:
+    workflow = yaml.safe_load((EXAMPLES / "github-actions" / "d6-integrations.yml").read_text())
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as a boolean
+    assert set(triggers) == {"pull_request", "push", "schedule", "workflow_dispatch"}
+    assert triggers["push"]["branches"] == ["main"]
+    assert triggers["schedule"][0]["cron"]
+    assert workflow["env"]["D6_USERNAME"] == "${{ secrets.D6_USERNAME }}"
+    assert workflow["env"]["D6_PASSWORD"] == "${{ secrets.D6_PASSWORD }}"
+    jobs = workflow["jobs"]
+    steps = {
+        name: [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+        for name, job in jobs.items()
+    }
+    assert steps["preview"][0]["with"]["command"] == "preview"
+    assert jobs["preview"]["if"] == "github.event_name == 'pull_request'"
+    assert steps["up"][0]["with"]["command"] == "up"
+    assert jobs["up"]["if"] == "github.event_name != 'pull_request'"
