@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import venv
@@ -47,3 +48,20 @@ def test_wheel_installs_into_a_fresh_venv(tmp_path: Path) -> None:
     )
     assert without_extra.returncode == 2
     assert "pip install 'pulumi-d6[emulator]'" in without_extra.stderr
+
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", f"{wheel}[emulator]"],
+        check=True, capture_output=True, timeout=900,
+    )  # fmt: skip
+    server = subprocess.Popen(
+        [str(cli), "emulator", "--port", "0", "--db", ":memory:", "--seed", "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        assert first.startswith("d6 emulator listening on http://127.0.0.1:")
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=30)
+    assert server.returncode == 0
