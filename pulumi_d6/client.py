@@ -280,7 +280,10 @@ class D6Client:
         status = response.status_code
         body: Any = None
         if 200 <= status < 300:
-            body = self._optional_json(response)
+            # v1 answers 204 with no body; v2 documents a JSON body, and an empty or garbled one
+            # leaves it unknown whether the change happened, so it must not pass for success.
+            v1 = self.settings.api_version == "v1"
+            body = self._optional_json(response) if v1 else self._expect_json(response)
             changed = True
         elif status == 400:
             body = self._optional_json(response)

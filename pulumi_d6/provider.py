@@ -37,6 +37,7 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
+from .bulkread import BulkReader
 from .client import D6Client
 from .errors import (
     BadCredentialsError,
@@ -194,6 +195,7 @@ class ClientIntegrationProvider(ResourceProvider):
 
     _config: dict[str, Any]
     _client: D6Client | None
+    _reader: BulkReader | None
 
     def __init__(self) -> None:
         super().__init__()
@@ -215,6 +217,7 @@ class ClientIntegrationProvider(ResourceProvider):
         with _INIT_LOCK:
             self._config = config
             self._client = None
+            self._reader = None
 
     # ------------------------------------------------------------- check, diff
 
@@ -262,7 +265,7 @@ class ClientIntegrationProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         school_id, api_type_id = parse_id(id_)
         try:
-            info = self._get_client().get_integration(school_id, api_type_id)
+            info = self._get_reader().get(school_id, api_type_id)
         except D6Error as exc:
             raise self._explain(exc, f"read integration {id_}", school_id, api_type_id) from None
         if info is None:
@@ -312,6 +315,19 @@ class ClientIntegrationProvider(ResourceProvider):
                 self._client = client
             return client
 
+    def _get_reader(self) -> BulkReader:
+        """Reads for refresh: targeted at first, then one shared listing (see bulkread.py)."""
+        reader: BulkReader | None = getattr(self, "_reader", None)
+        if reader is not None:
+            return reader
+        client = self._get_client()
+        with _INIT_LOCK:
+            reader = getattr(self, "_reader", None)
+            if reader is None:
+                reader = BulkReader(client)
+                self._reader = reader
+            return reader
+
     def _settings(self) -> D6Settings:
         try:
             return resolve_settings(config=getattr(self, "_config", {}), env=os.environ)
@@ -327,23 +343,22 @@ class ClientIntegrationProvider(ResourceProvider):
         state is read back: if it already is what we asked for, that is success.
         """
         client = self._get_client()
+        doing = f"{action} {want.id}"
         try:
-            return client.set_state(want.school_id, want.api_type_id, active).integration
+            info = client.set_state(want.school_id, want.api_type_id, active).integration
         except AMBIGUOUS_ERRORS as exc:
             try:
                 live = client.get_integration(want.school_id, want.api_type_id)
             except D6Error:
                 live = None
-            if live is not None and live.active == active:
-                log.warning("%s: %s answered badly (%s) but d6 shows it done", want.id, action, exc)
-                return live
-            raise self._explain(
-                exc, f"{action} {want.id}", want.school_id, want.api_type_id
-            ) from exc
+            if live is None or live.active != active:
+                raise self._explain(exc, doing, want.school_id, want.api_type_id) from exc
+            log.warning("%s: %s answered badly (%s) but d6 shows it done", want.id, action, exc)
+            info = live
         except D6Error as exc:
-            raise self._explain(
-                exc, f"{action} {want.id}", want.school_id, want.api_type_id
-            ) from exc
+            raise self._explain(exc, doing, want.school_id, want.api_type_id) from exc
+        self._get_reader().note(want.school_id, want.api_type_id, active)
+        return info
 
     def _details(self, want: Declared) -> ClientIntegrationInfo | None:
         """d6's descriptive fields after a change that did not return them (v1's 204).

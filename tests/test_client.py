@@ -410,6 +410,14 @@ def test_bodies_that_are_not_the_documented_json(
     assert err.value.status == 200
 
 
+def test_v2_state_change_with_an_empty_200_is_an_invalid_response(
+    rsps: responses.RequestsMock,
+) -> None:
+    rsps.patch(V2, status=200, body="")
+    with pytest.raises(errors.InvalidResponseError, match="empty body where JSON was expected"):
+        make_client().activate(1, 8)
+
+
 def test_garbage_state_change_body_is_an_invalid_response(rsps: responses.RequestsMock) -> None:
     rsps.patch(V2, status=200, body="<html>proxy</html>", content_type="text/html")
     with pytest.raises(errors.InvalidResponseError, match="HTML page"):

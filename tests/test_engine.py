@@ -36,8 +36,9 @@ def stack_config(server: EmulatorServer, **extra: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def provider_process(d6_emulator_server: EmulatorServer) -> Iterator[ProviderProcess]:
+    """A new provider process per test, as every `pulumi` command starts its own."""
     process = ProviderProcess(stack_config(d6_emulator_server))
     yield process
     process.close()
