@@ -31,6 +31,7 @@ from .errors import (
     NotAuthorisedError,
     SettingsError,
 )
+from .logs import configure_from_env
 from .models import ClientIntegrationInfo
 from .program import resource_name
 from .settings import resolve_settings
@@ -340,6 +341,7 @@ def _csv(text: str, norm: Any) -> frozenset[str]:
 
 
 def main() -> None:
+    configure_from_env()
     app()
 
 

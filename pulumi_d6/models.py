@@ -12,6 +12,12 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 
+def ascii_digits(text: str) -> bool:
+    """Only 0-9 (``str.isdigit`` also accepts other scripts' digits and superscripts)."""
+    stripped = text.strip()
+    return stripped.isascii() and stripped.isdigit()
+
+
 def _strict_int(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected an integer id, got a boolean")
@@ -19,7 +25,7 @@ def _strict_int(value: Any) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and ascii_digits(value):
         return int(value.strip())
     raise ValueError(f"expected an integer id, got {value!r}")
 

@@ -19,7 +19,7 @@ import pulumi
 
 from .errors import D6Error
 from .lookup import get_client_integrations
-from .models import ClientIntegrationInfo
+from .models import ClientIntegrationInfo, ascii_digits
 from .resource import ClientIntegration
 
 Lookup = Callable[[int], list[ClientIntegrationInfo]]
@@ -52,7 +52,7 @@ def _positive_int(where: str, value: Any) -> int:
         raise ProgramConfigError(f"{where} must be a whole number greater than 0, got {value!r}")
     if isinstance(value, float) and not value.is_integer():
         raise ProgramConfigError(f"{where} must be a whole number greater than 0, got {value!r}")
-    if isinstance(value, str) and not value.strip().isdigit():
+    if isinstance(value, str) and not ascii_digits(value):
         raise ProgramConfigError(f"{where} must be a whole number greater than 0, got {value!r}")
     number = int(value)
     if number <= 0:

@@ -51,7 +51,8 @@ from .errors import (
     ServerError,
     SettingsError,
 )
-from .models import ClientIntegrationInfo
+from .logs import configure_from_env
+from .models import ClientIntegrationInfo, ascii_digits
 from .settings import SETTING_KEYS, D6Settings, resolve_settings
 
 log = logging.getLogger("pulumi_d6.provider")
@@ -90,7 +91,7 @@ def _check_id(field: str, value: Any) -> tuple[Any, str | None]:
         if not value.is_integer():
             return None, f"{expected}, got {value!r}"
         number = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and ascii_digits(value):
         number = int(value.strip())
     else:
         return None, f"{expected}, got {type(value).__name__} {value!r}"
@@ -168,7 +169,7 @@ class Declared:
 def parse_id(id_: str) -> tuple[int, int]:
     """``"1000/8"`` to ``(1000, 8)``, with an error that shows the expected form."""
     parts = id_.split("/")
-    if len(parts) == 2 and all(p.isdigit() and int(p) > 0 for p in parts):
+    if len(parts) == 2 and all(ascii_digits(p) and p == p.strip() and int(p) > 0 for p in parts):
         return int(parts[0]), int(parts[1])
     raise ResourceError(
         f"invalid ClientIntegration id {id_!r}: expected '<school_id>/<api_type_id>', e.g. '1000/8'"
@@ -209,6 +210,7 @@ class ClientIntegrationProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         """Keep the ``d6:*`` stack config; the client is built on first use."""
+        configure_from_env()
         config: dict[str, Any] = {}
         for key in SETTING_KEYS:
             value = req.config.get(key.stack_key)

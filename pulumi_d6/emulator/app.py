@@ -194,7 +194,8 @@ def parse_id(value: Any) -> int | None:
         return value if value > 0 else None
     if isinstance(value, float) and value.is_integer() and value > 0:
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit() and int(text) > 0:
         return int(value)
     return None
 
@@ -250,7 +251,12 @@ class EmulatorMiddleware:
             fault = emu.faults.take(method, route)
             if fault is not None:
                 fault_name = fault.kind.value
-                if await self._apply(fault, scope, recording_send):
+                if fault.kind is FaultKind.DELAY:
+                    # A slow server: it has the request, applies it late, answers late (possibly
+                    # to a client that gave up). So take the body now, then wait, then process.
+                    receive = await _buffered(receive)
+                    await asyncio.sleep(fault.delay_seconds)
+                elif await self._apply(fault, scope, recording_send):
                     return
             await self.app(scope, receive, recording_send)
         finally:
@@ -258,10 +264,7 @@ class EmulatorMiddleware:
             emu.log.record(method, route, scope["path"], query, status[0], fault_name)
 
     async def _apply(self, fault: Fault, scope: Scope, send: Send) -> bool:
-        """Answer with the fault; False when the request should then proceed normally."""
-        if fault.kind is FaultKind.DELAY:
-            await asyncio.sleep(fault.delay_seconds)
-            return False
+        """Answer with the fault instead of the app (True: the request is answered)."""
         if fault.kind is FaultKind.STATUS:
             response = v2_error(fault.status, _STATUS_MESSAGES.get(fault.status, "Injected fault"))
             if fault.retry_after is not None:
@@ -289,6 +292,29 @@ class EmulatorMiddleware:
                 )
                 await send({"type": "http.response.body", "body": b"{", "more_body": True})
         return True
+
+
+async def _buffered(receive: Receive) -> Receive:
+    """Read the whole request body now; the returned ``receive`` replays it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 async def _send(send: Send, response: Response) -> None:

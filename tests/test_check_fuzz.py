@@ -1,0 +1,144 @@
+"""Bad-input audit: `check` normalises or names the field for anything, and never raises."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pulumi.output import Unknown
+
+from pulumi_d6.provider import ClientIntegrationProvider
+
+FIELDS = ("school_id", "api_type_id", "active", "deactivate_on_destroy")
+UNKNOWN: Any = Unknown()  # type: ignore[no-untyped-call]
+
+json_like = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20)
+    | st.just(UNKNOWN),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+news_strategy = st.dictionaries(st.sampled_from(FIELDS), json_like) | st.fixed_dictionaries(
+    {f: json_like for f in FIELDS},
+    optional={"extra": json_like, "__provider": st.text(max_size=10)},
+)
+
+
+def assert_well_formed(news: dict[str, Any]) -> None:
+    result = ClientIntegrationProvider().check({}, news)
+    failed = {f.property for f in result.failures}
+    assert failed <= set(FIELDS)
+    for failure in result.failures:
+        assert failure.reason.startswith(failure.property), failure.reason
+    for field in FIELDS:
+        if field in failed:
+            assert field not in result.inputs
+            continue
+        value = result.inputs[field]
+        if isinstance(value, Unknown):
+            continue
+        if field in ("school_id", "api_type_id"):
+            assert type(value) is int
+            assert value > 0
+        else:
+            assert type(value) is bool
+    assert set(result.inputs) <= set(FIELDS)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(news_strategy)
+def test_check_never_raises_on_arbitrary_values(news: dict[str, Any]) -> None:
+    assert_well_formed(news)
+
+
+CURATED: list[tuple[dict[str, Any], dict[str, Any] | set[str]]] = [
+    (
+        {"school_id": 1000.0, "api_type_id": 8.0},
+        {"school_id": 1000, "api_type_id": 8, "active": True, "deactivate_on_destroy": True},
+    ),
+    (
+        {"school_id": 1000, "api_type_id": 8},
+        {"school_id": 1000, "api_type_id": 8, "active": True, "deactivate_on_destroy": True},
+    ),
+    (
+        {"school_id": "1000", "api_type_id": "8"},
+        {"school_id": 1000, "api_type_id": 8, "active": True, "deactivate_on_destroy": True},
+    ),
+    (
+        {"school_id": 1.0, "api_type_id": 1.0, "active": False},
+        {"school_id": 1, "api_type_id": 1, "active": False, "deactivate_on_destroy": True},
+    ),
+    (
+        {"school_id": 2.0**53, "api_type_id": 8.0},
+        {"school_id": 2**53, "api_type_id": 8, "active": True, "deactivate_on_destroy": True},
+    ),
+    (
+        {"school_id": 1000.0, "api_type_id": 8.0, "active": "TRUE"},
+        {"school_id": 1000, "api_type_id": 8, "active": True, "deactivate_on_destroy": True},
+    ),
+    (
+        {"school_id": 1000.0, "api_type_id": 8.0, "deactivate_on_destroy": "false"},
+        {"school_id": 1000, "api_type_id": 8, "active": True, "deactivate_on_destroy": False},
+    ),
+    (
+        {"school_id": 1000.0, "api_type_id": 8.0, "active": None},
+        {"school_id": 1000, "api_type_id": 8, "active": True, "deactivate_on_destroy": True},
+    ),
+    ({}, {"school_id", "api_type_id"}),
+    ({"school_id": None, "api_type_id": None}, {"school_id", "api_type_id"}),
+    ({"school_id": 1000.5, "api_type_id": 8.0}, {"school_id"}),
+    ({"school_id": True, "api_type_id": 8.0}, {"school_id"}),
+    ({"school_id": 1000.0, "api_type_id": False}, {"api_type_id"}),
+    ({"school_id": 0, "api_type_id": 8}, {"school_id"}),
+    ({"school_id": -1.0, "api_type_id": 8}, {"school_id"}),
+    ({"school_id": -0.0, "api_type_id": 8}, {"school_id"}),
+    ({"school_id": math.nan, "api_type_id": 8}, {"school_id"}),
+    ({"school_id": math.inf, "api_type_id": -math.inf}, {"school_id", "api_type_id"}),
+    ({"school_id": "", "api_type_id": " "}, {"school_id", "api_type_id"}),
+    ({"school_id": "10 00", "api_type_id": "8a"}, {"school_id", "api_type_id"}),
+    ({"school_id": "0x10", "api_type_id": "1e2"}, {"school_id", "api_type_id"}),
+    ({"school_id": "١٢٣", "api_type_id": 8}, {"school_id"}),  # non-ASCII digits
+    ({"school_id": [1000], "api_type_id": {"id": 8}}, {"school_id", "api_type_id"}),
+    ({"school_id": 1000, "api_type_id": 8, "active": 1}, {"active"}),
+    ({"school_id": 1000, "api_type_id": 8, "active": 0.0}, {"active"}),
+    ({"school_id": 1000, "api_type_id": 8, "active": "yes"}, {"active"}),
+    ({"school_id": 1000, "api_type_id": 8, "active": "on"}, {"active"}),
+    ({"school_id": 1000, "api_type_id": 8, "active": []}, {"active"}),
+    ({"school_id": 1000, "api_type_id": 8, "deactivate_on_destroy": {}}, {"deactivate_on_destroy"}),
+    (
+        {"school_id": 1000, "api_type_id": 8, "deactivate_on_destroy": "maybe"},
+        {"deactivate_on_destroy"},
+    ),
+    (
+        {"school_id": 1.5, "api_type_id": 2.5, "active": 3, "deactivate_on_destroy": "x"},
+        set(FIELDS),
+    ),
+    (
+        {"school_id": UNKNOWN, "api_type_id": 8.0, "active": UNKNOWN},
+        {"school_id": UNKNOWN, "api_type_id": 8, "active": UNKNOWN, "deactivate_on_destroy": True},
+    ),
+]
+
+
+@pytest.mark.parametrize(("news", "expected"), CURATED)
+def test_curated_inputs(news: dict[str, Any], expected: dict[str, Any] | set[str]) -> None:
+    assert_well_formed(news)
+    result = ClientIntegrationProvider().check({}, news)
+    if isinstance(expected, set):
+        assert {f.property for f in result.failures} == expected
+    else:
+        assert result.failures == []
+        assert result.inputs == expected
+
+
+def test_there_are_at_least_30_curated_cases() -> None:
+    assert len(CURATED) >= 30

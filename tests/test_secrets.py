@@ -1,0 +1,117 @@
+"""Secrets audit: the password appears nowhere a user, a log or the state could show it."""
+
+from __future__ import annotations
+
+import base64
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pulumi_d6.emulator.admin import EmulatorAdmin
+
+from .engine import EngineError, EngineStack, ProviderProcess, from_struct
+
+PASSWORD = "Zebra-Secret-Canary-7341"
+WRONG = "Wrong-Canary-Password-1188"
+V2 = "/api/v2/settings/clientintegrations"
+
+
+class CliEmulator:
+    """The emulator as users run it (CLI, access log on), so its own logs can be searched."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pulumi_d6.cli", "emulator", "--port", "0", "--seed", "5",
+             "--db", str(tmp / "d6.db"), "--password", PASSWORD, "--access-log"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert self.proc.stdout is not None
+        self.first = self.proc.stdout.readline()
+        self.base_url = self.first.strip().removeprefix("d6 emulator listening on ")
+        self.admin = EmulatorAdmin(self.base_url.removesuffix("/api") + "/_emulator")
+
+    def stop(self) -> str:
+        self.proc.send_signal(signal.SIGINT)
+        out, err = self.proc.communicate(timeout=30)
+        return self.first + out + err
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[CliEmulator]:
+    emu = CliEmulator(tmp_path)
+    yield emu
+    if emu.proc.poll() is None:
+        emu.stop()
+
+
+def test_the_password_appears_nowhere(emulator: CliEmulator) -> None:
+    debug = {"D6_LOG_LEVEL": "DEBUG"}
+    config = {
+        "d6:username": "demo",
+        "d6:password": PASSWORD,
+        "d6:baseUrl": emulator.base_url,
+        "d6:maxRetries": "1",
+        "d6:timeoutSeconds": "0.5",
+    }
+    seen: list[str] = []  # every text a user could see
+    good = ProviderProcess(config, env=debug)
+    wrong = ProviderProcess({**config, "d6:password": WRONG}, env=debug)
+    from_env = ProviderProcess(
+        {"d6:baseUrl": emulator.base_url},
+        env={**debug, "D6_USERNAME": "demo", "D6_PASSWORD": PASSWORD},
+    )
+    try:
+        stack = EngineStack(good)
+        created = stack.up("a", {"school_id": 1000, "api_type_id": 8})
+        assert created.state is not None
+        updated = stack.up(
+            "a", {"school_id": 1000, "api_type_id": 8, "active": False}, created.state
+        )
+        assert updated.state is not None
+        refreshed = stack.refresh(updated.state)
+        assert refreshed.state is not None
+        states = [created.state, updated.state, refreshed.state]
+        for state in states:
+            seen.append(repr(from_struct(state.outputs)))
+            seen.append(repr(from_struct(state.inputs)))
+            seen.append(
+                base64.b64decode(from_struct(state.outputs)["__provider"]).decode("latin-1")
+            )
+        with pytest.raises(EngineError) as not_authorised:
+            stack.up("b", {"school_id": 9999, "api_type_id": 8})
+        with pytest.raises(EngineError) as bad_credentials:
+            EngineStack(wrong).up("c", {"school_id": 1001, "api_type_id": 8})
+        emulator.admin.inject("status", status=503, count=10, route=V2)
+        with pytest.raises(EngineError) as unavailable:
+            stack.up("d", {"school_id": 1002, "api_type_id": 8})
+        emulator.admin.clear_faults()
+        for err in (not_authorised, bad_credentials, unavailable):
+            seen.append(err.value.details)
+        emulator.admin.inject("delay", delay_seconds=1.2, count=4, route=V2)
+        with pytest.raises(EngineError) as timed_out:
+            stack.refresh(refreshed.state)
+        seen.append(timed_out.value.details)
+        emulator.admin.clear_faults()
+        env_created = EngineStack(from_env).up("e", {"school_id": 1003, "api_type_id": 9})
+        assert env_created.state is not None
+        seen.append(repr(from_struct(env_created.state.outputs)))
+        stack.destroy(refreshed.state)
+    finally:
+        for process in (good, wrong, from_env):
+            process.close()
+            seen.append(process.output)
+    seen.append(emulator.stop())
+    everything = "\n".join(seen)
+    assert "retrying" in everything, "DEBUG logs were on"
+    assert "HTTP-X-PASSWORD': '<redacted>'" in everything
+    assert "GET /api/v2/settings/clientintegrations" in everything, (
+        "the emulator's access log was captured"
+    )
+    assert "School 9999 has not authorised" in everything
+    assert "d6 rejected the integrator credentials" in everything
+    assert everything.count(PASSWORD) == 0
+    assert everything.count(WRONG) == 0
