@@ -30,5 +30,8 @@ demo: install
 demo-destroy: install
 	$(BIN)/python scripts/demo.py destroy
 
+bench: install
+	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info

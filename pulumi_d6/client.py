@@ -83,7 +83,7 @@ class D6Client:
         rps = settings.requests_per_second
         self._throttle = Throttle(rps) if rps else None
         self._session = session or build_session(
-            max_retries=settings.max_retries, throttle=self._throttle
+            settings.base_url, max_retries=settings.max_retries, throttle=self._throttle
         )
         self._max_page_size: int | None = None
 

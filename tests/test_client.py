@@ -510,3 +510,17 @@ def test_password_is_absent_from_reprs_errors_and_debug_logs(
     assert "GET https://d6.example.test/api/v2/settings/clientintegrations -> 200" in caplog.text
     for text in (caplog.text, repr(client), repr(client.settings), str(err.value), repr(err.value)):
         assert PASSWORD not in text
+
+
+def test_proxy_and_ca_bundle_come_from_the_environment_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/corp.pem")
+    session = make_client()._session
+    assert session.trust_env is False, "no per-request environment or ~/.netrc lookups"
+    assert session.proxies["https"] == "http://proxy.internal:3128"
+    assert session.verify == "/etc/ssl/certs/corp.pem"
+    local = make_client(base_url="http://localhost:8787/api")._session
+    assert "http" not in local.proxies, "NO_PROXY is honoured"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -534,3 +535,15 @@ def test_server_stops_and_frees_its_port() -> None:
     time.sleep(0.1)
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=2)
+
+
+def test_listening_socket_is_tcp_so_answers_are_not_held_by_nagle() -> None:
+    from pulumi_d6.emulator.server import bind_socket
+
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP, (
+            "asyncio sets TCP_NODELAY only for IPPROTO_TCP sockets"
+        )
+    finally:
+        sock.close()

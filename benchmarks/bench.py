@@ -1,0 +1,319 @@
+"""`make bench`: request counts and timings through the engine protocol against the emulator.
+
+Everything goes the way a `pulumi` run goes: a `python -m pulumi.dynamic` process driven over
+gRPC, four calls in flight, against the emulator running as its own process (the CLI). Printed
+as a table and written as JSON. ``--full`` adds N = 5,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from pulumi_d6.client import D6Client
+from pulumi_d6.emulator.admin import EmulatorAdmin
+from pulumi_d6.settings import resolve_settings
+from tests.engine import EngineStack, ProviderProcess, ResourceState
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+AUTH = {"HTTP-X-USERNAME": "demo", "HTTP-X-PASSWORD": "demo"}
+V2 = "/api/v2/settings/clientintegrations"
+PAGE = 50
+
+
+@dataclass
+class Row:
+    scenario: str
+    n: int
+    requests: int
+    seconds: float
+    note: str = ""
+
+    @property
+    def per_second(self) -> float:
+        return self.n / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Report:
+    date: str
+    machine: str
+    rows: list[Row] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+class Emulator:
+    """`pulumi-d6 emulator` in its own process, as a user runs it."""
+
+    def __init__(self, *extra: str) -> None:
+        command = [sys.executable, "-m", "pulumi_d6.cli", "emulator", "--port", "0"]
+        self.proc = subprocess.Popen(
+            [*command, "--db", ":memory:", *extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.base_url = (
+            self.proc.stdout.readline().strip().removeprefix("d6 emulator listening on ")
+        )
+        self.admin = EmulatorAdmin(self.base_url.removesuffix("/api") + "/_emulator")
+
+    def config(self, **extra: str) -> dict[str, str]:
+        return {"d6:username": "demo", "d6:password": "demo", "d6:baseUrl": self.base_url, **extra}
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def keys_for(n: int) -> list[tuple[int, int]]:
+    return [(1000 + i // 2, 8 + i % 2) for i in range(n)]
+
+
+def in_flight(fn: Callable[[Any], Any], items: Iterable[Any], workers: int = 4) -> list[Any]:
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, items))
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def lifecycle(report: Report, emu: Emulator, n: int) -> None:
+    """Create, no-op, refresh and delete of N resources among T = N authorised integrations."""
+    emu.admin.reset(seed=math.ceil(n / 2))
+    process = ProviderProcess(emu.config())
+    stack = EngineStack(process)
+    keys = keys_for(n)
+    try:
+
+        def create(key: tuple[int, int]) -> ResourceState:
+            state = stack.up(
+                f"s-{key[0]}-{key[1]}", {"school_id": key[0], "api_type_id": key[1]}
+            ).state
+            assert state is not None
+            return state
+
+        emu.admin.clear_requests()
+        states, seconds = timed(lambda: in_flight(create, keys))
+        report.rows.append(Row("create", n, emu.admin.count(), seconds))
+
+        def same(pair: tuple[tuple[int, int], ResourceState]) -> str:
+            key, state = pair
+            return stack.up(
+                f"s-{key[0]}-{key[1]}", {"school_id": key[0], "api_type_id": key[1]}, state
+            ).action
+
+        emu.admin.clear_requests()
+        actions, seconds = timed(lambda: in_flight(same, list(zip(keys, states, strict=True))))
+        assert set(actions) == {"same"}
+        report.rows.append(Row("no-op up (check + diff)", n, emu.admin.count(), seconds))
+
+        emu.admin.clear_requests()
+        refreshed, seconds = timed(lambda: in_flight(stack.refresh, states))
+        assert all(r.state is not None and r.state.outs["active"] for r in refreshed)
+        bound = min(n, math.ceil(n / PAGE) + 8)
+        report.rows.append(
+            Row("refresh (bulk reads)", n, emu.admin.count(), seconds, f"goal <= {bound}")
+        )
+
+        emu.admin.clear_requests()
+        _, seconds = timed(lambda: in_flight(stack.destroy, [r.state for r in refreshed]))
+        report.rows.append(Row("delete", n, emu.admin.count(), seconds))
+        report.facts[f"provider_peak_rss_mb_n{n}"] = round(peak_rss_mb(process.proc.pid), 1)
+    finally:
+        process.close()
+
+
+def refresh_three_of_many(report: Report, emu: Emulator, total: int) -> None:
+    emu.admin.reset(seed=math.ceil(total / 2))
+    process = ProviderProcess(emu.config())
+    stack = EngineStack(process)
+    try:
+        states = [
+            stack.up(f"s-{s}-{t}", {"school_id": s, "api_type_id": t}).state for s, t in keys_for(3)
+        ]
+        emu.admin.clear_requests()
+        _, seconds = timed(lambda: in_flight(stack.refresh, states))
+        report.rows.append(
+            Row(f"refresh 3 of T={total}", 3, emu.admin.count(), seconds, "goal <= 3")
+        )
+    finally:
+        process.close()
+
+
+def baselines(report: Report, emu: Emulator, n: int) -> None:
+    """The scripts integrators write today: a PATCH per school per run; a GET per resource."""
+    emu.admin.reset(seed=math.ceil(n / 2))
+    session = requests.Session()
+    url = emu.base_url + "/v2/settings/clientintegrations"
+
+    def naive_run() -> None:  # the d6 docs' sample, in a loop over every school
+        for s, t in keys_for(n):
+            session.patch(
+                url, headers=AUTH, json={"school_id": s, "api_type_id": t, "state": 1}, timeout=30
+            )
+
+    naive_run()  # first run activates
+    emu.admin.clear_requests()
+    _, seconds = timed(naive_run)  # a run with nothing to change still costs N requests
+    report.rows.append(
+        Row("baseline: naive script, run with no change", n, emu.admin.count(), seconds)
+    )
+
+    client = D6Client(
+        resolve_settings({"username": "demo", "password": "demo", "base_url": emu.base_url})
+    )
+    emu.admin.clear_requests()
+    _, seconds = timed(lambda: in_flight(lambda k: client.get_integration(*k), keys_for(n)))
+    report.rows.append(
+        Row("baseline: refresh reading each resource", n, emu.admin.count(), seconds)
+    )
+
+
+def create_overhead(report: Report, emu: Emulator, samples: int = 200) -> None:
+    """Median engine-path Create RPC vs the median raw requests PATCH, same emulator, same run."""
+    emu.admin.reset(seed=samples)
+    process = ProviderProcess(emu.config())
+    stack = EngineStack(process)
+    session = requests.Session()
+    url = emu.base_url + "/v2/settings/clientintegrations"
+    try:
+        checked = [
+            stack.p.check(stack.urn(f"o-{i}"), {}, {"school_id": 1000 + i, "api_type_id": 8}).inputs
+            for i in range(samples)
+        ]
+        stack.p.create(stack.urn("warm"), checked[0])
+        session.patch(
+            url, headers=AUTH, json={"school_id": 1000, "api_type_id": 9, "state": True}, timeout=30
+        )
+        engine, raw = [], []
+        for i in range(1, samples):
+            start = time.perf_counter()
+            stack.p.create(stack.urn(f"o-{i}"), checked[i])
+            engine.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            body = {"school_id": 1000 + i, "api_type_id": 9, "state": True}
+            assert session.patch(url, headers=AUTH, json=body, timeout=30).status_code == 200
+            raw.append(time.perf_counter() - start)
+    finally:
+        process.close()
+    engine_ms, raw_ms = statistics.median(engine) * 1000, statistics.median(raw) * 1000
+    report.facts["create_median_ms_engine"] = round(engine_ms, 2)
+    report.facts["create_median_ms_raw_patch"] = round(raw_ms, 2)
+    report.facts["create_engine_over_raw"] = round(engine_ms / raw_ms, 2)
+
+
+def rate_limited(report: Report, limit: float = 20.0, n: int = 200) -> None:
+    """Throughput against `--rate-limit 20`: retries honour Retry-After; 0 failures expected."""
+    variants: list[tuple[str, str, dict[str, str]]] = [("retries only", "retries", {})]
+    variants.append(("with d6:requestsPerSecond=20", "throttled", {"d6:requestsPerSecond": "20"}))
+    keys = [(1000 + i, 8) for i in range(n)]
+    for label, key, extra in variants:
+        emu = Emulator("--seed", str(n), "--rate-limit", str(limit))
+        process = ProviderProcess(emu.config(**extra))
+        stack = EngineStack(process)
+        try:
+            time.sleep(1.1)  # let the bucket fill after the admin calls
+            start = time.perf_counter()
+            outcomes = in_flight(partial(_create_or_fail, stack), keys)
+            seconds = time.perf_counter() - start
+            limited = emu.admin.count(status=429)
+        finally:
+            process.close()
+            emu.stop()
+        failures = outcomes.count(False)
+        rate = n / seconds
+        note = f"{rate:.1f}/s = {rate / limit:.2f} of limit, {limited} x 429, {failures} failed"
+        report.rows.append(
+            Row(f"create at --rate-limit 20 ({label})", n, n + limited, seconds, note)
+        )
+        report.facts[f"rate_limit_fraction_{key}"] = round(rate / limit, 2)
+        report.facts[f"rate_limit_failures_{key}"] = failures
+
+
+def _create_or_fail(stack: EngineStack, key: tuple[int, int]) -> bool:
+    try:
+        stack.up(f"r-{key[0]}", {"school_id": key[0], "api_type_id": key[1]})
+    except Exception:
+        return False
+    return True
+
+
+def render(report: Report) -> str:
+    lines = [
+        f"pulumi-d6 benchmarks, {report.date}, {report.machine}",
+        "",
+        "| scenario | N | requests | seconds | per second | note |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for r in report.rows:
+        cells = (r.scenario, r.n, r.requests, f"{r.seconds:.2f}", f"{r.per_second:.0f}", r.note)
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    lines.append("")
+    for key, value in report.facts.items():
+        lines.append(f"- {key}: {value}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--full", action="store_true", help="also run N = 5,000")
+    parser.add_argument("--sizes", type=int, nargs="*", help="override the N values")
+    parser.add_argument("--rate-limit-n", type=int, default=200, help="creates at --rate-limit 20")
+    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="JSON output")
+    args = parser.parse_args(argv)
+    sizes = args.sizes or ([100, 1000, 5000] if args.full else [100, 1000])
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    machine = f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {python}"
+    report = Report(datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine)
+    emu = Emulator()
+    try:
+        for n in sizes:
+            lifecycle(report, emu, n)
+            baselines(report, emu, n)
+        refresh_three_of_many(report, emu, max(sizes))
+        create_overhead(report, emu)
+    finally:
+        emu.stop()
+    rate_limited(report, n=args.rate_limit_n)
+    text = render(report)
+    print(text)
+    out: Path = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps({**asdict(report), "rows": [asdict(r) for r in report.rows]}, indent=2)
+    )
+    print(f"\nwritten: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
