@@ -285,12 +285,14 @@ def render(report: Report) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--full", action="store_true", help="also run N = 5,000")
+    parser.add_argument(
+        "--full", action="store_true", help="also run N = 5,000 (default 100-2,000)"
+    )
     parser.add_argument("--sizes", type=int, nargs="*", help="override the N values")
     parser.add_argument("--rate-limit-n", type=int, default=200, help="creates at --rate-limit 20")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="JSON output")
     args = parser.parse_args(argv)
-    sizes = args.sizes or ([100, 1000, 5000] if args.full else [100, 1000])
+    sizes = args.sizes or ([100, 1000, 2000, 5000] if args.full else [100, 1000, 2000])
     python = f"{platform.python_implementation()} {platform.python_version()}"
     machine = f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {python}"
     report = Report(datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine)
@@ -299,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             lifecycle(report, emu, n)
             baselines(report, emu, n)
-        refresh_three_of_many(report, emu, max(sizes))
+        refresh_three_of_many(report, emu, 2000 if max(sizes) >= 2000 else max(sizes))
         create_overhead(report, emu)
     finally:
         emu.stop()

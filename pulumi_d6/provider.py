@@ -269,7 +269,7 @@ class ClientIntegrationProvider(ResourceProvider):
         try:
             info = self._get_reader().get(school_id, api_type_id)
         except D6Error as exc:
-            raise self._explain(exc, f"read integration {id_}", school_id, api_type_id) from None
+            raise self._explain(exc, f"read integration {id_}", school_id, api_type_id) from exc
         if info is None:
             log.info("integration %s is no longer authorised by the school; dropping it", id_)
             return ReadResult("", {})
