@@ -331,9 +331,12 @@ def emulator(
     except (ValueError, OSError) as exc:
         _fail(EXIT_USAGE, str(exc))
         return
-    typer.echo(f"d6 emulator listening on {server.base_url}")
-    typer.echo(f"admin API on {server.admin_url} (state in {db}; Ctrl-C stops)")
-    server.serve_forever()
+    try:
+        typer.echo(f"d6 emulator listening on {server.base_url}")
+        typer.echo(f"admin API on {server.admin_url} (state in {db}; Ctrl-C stops)")
+        server.serve_forever()
+    except KeyboardInterrupt:  # Ctrl-C before uvicorn took over the signal is a clean stop too
+        server.store.close()
 
 
 def _csv(text: str, norm: Any) -> frozenset[str]:

@@ -60,3 +60,15 @@ def test_cli_emulator_rejects_bad_options() -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert "page_size must be between 1 and max_page_size" in result.stderr
+
+
+def test_ctrl_c_right_after_start_is_a_clean_stop() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pulumi_d6.cli", "emulator", "--port", "0", "--db", ":memory:"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith("d6 emulator listening on ")
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0
