@@ -68,6 +68,8 @@ ApiVersion = Annotated[
 ]
 SchoolFilter = Annotated[int | None, typer.Option("--school-id", min=1, help="Only this school.")]
 TypeFilter = Annotated[int | None, typer.Option("--api-type-id", min=1, help="Only this API type.")]
+SchoolArg = Annotated[int, typer.Argument(min=1, help="d6 school id.")]
+TypeArg = Annotated[int, typer.Argument(min=1, help="d6 API type id, e.g. 8.")]
 
 
 class CodegenFormat(str, Enum):
@@ -251,8 +253,8 @@ def _change(
 
 @app.command()
 def activate(
-    school_id: Annotated[int, typer.Argument(min=1, help="d6 school id.")],
-    api_type_id: Annotated[int, typer.Argument(min=1, help="d6 API type id, e.g. 8.")],
+    school_id: SchoolArg,
+    api_type_id: TypeArg,
     base_url: BaseUrl = None,
     username: Username = None,
     password: Password = None,
@@ -264,8 +266,8 @@ def activate(
 
 @app.command()
 def deactivate(
-    school_id: Annotated[int, typer.Argument(min=1, help="d6 school id.")],
-    api_type_id: Annotated[int, typer.Argument(min=1, help="d6 API type id, e.g. 8.")],
+    school_id: SchoolArg,
+    api_type_id: TypeArg,
     base_url: BaseUrl = None,
     username: Username = None,
     password: Password = None,

@@ -18,16 +18,27 @@ def ascii_digits(text: str) -> bool:
     return stripped.isascii() and stripped.isdigit()
 
 
-def _strict_int(value: Any) -> int:
+def whole_number(value: Any) -> int | None:
+    """An int from an int, an integral float (the wire's doubles) or ASCII digits; else None.
+
+    Booleans are not numbers here, although Python says ``True == 1``.
+    """
     if isinstance(value, bool):
-        raise ValueError("expected an integer id, got a boolean")
+        return None
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and ascii_digits(value):
         return int(value.strip())
-    raise ValueError(f"expected an integer id, got {value!r}")
+    return None
+
+
+def _strict_int(value: Any) -> int:
+    number = whole_number(value)
+    if number is None:
+        raise ValueError(f"expected an integer id, got {value!r}")
+    return number
 
 
 def parse_yes_no(value: Any) -> bool:

@@ -19,7 +19,7 @@ import pulumi
 
 from .errors import D6Error
 from .lookup import get_client_integrations
-from .models import ClientIntegrationInfo, ascii_digits
+from .models import ClientIntegrationInfo, whole_number
 from .resource import ClientIntegration
 
 Lookup = Callable[[int], list[ClientIntegrationInfo]]
@@ -48,14 +48,8 @@ def resource_name(school_id: int, api_type_id: int) -> str:
 
 
 def _positive_int(where: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ProgramConfigError(f"{where} must be a whole number greater than 0, got {value!r}")
-    if isinstance(value, float) and not value.is_integer():
-        raise ProgramConfigError(f"{where} must be a whole number greater than 0, got {value!r}")
-    if isinstance(value, str) and not ascii_digits(value):
-        raise ProgramConfigError(f"{where} must be a whole number greater than 0, got {value!r}")
-    number = int(value)
-    if number <= 0:
+    number = whole_number(value)
+    if number is None or number <= 0:
         raise ProgramConfigError(f"{where} must be a whole number greater than 0, got {value!r}")
     return number
 

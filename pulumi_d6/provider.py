@@ -52,7 +52,7 @@ from .errors import (
     SettingsError,
 )
 from .logs import configure_from_env
-from .models import ClientIntegrationInfo, ascii_digits
+from .models import ClientIntegrationInfo, ascii_digits, whole_number
 from .settings import SETTING_KEYS, D6Settings, resolve_settings
 
 log = logging.getLogger("pulumi_d6.provider")
@@ -84,17 +84,10 @@ def _check_id(field: str, value: Any) -> tuple[Any, str | None]:
         return None, f"{field} is required: {expected[len(field) + 1 :]}"
     if isinstance(value, bool):
         return None, f"{expected}, got a boolean ({value})"
-    number: int | None = None
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, float):
-        if not value.is_integer():
-            return None, f"{expected}, got {value!r}"
-        number = int(value)
-    elif isinstance(value, str) and ascii_digits(value):
-        number = int(value.strip())
-    else:
-        return None, f"{expected}, got {type(value).__name__} {value!r}"
+    number = whole_number(value)
+    if number is None:
+        shown = repr(value) if isinstance(value, float) else f"{type(value).__name__} {value!r}"
+        return None, f"{expected}, got {shown}"
     if number <= 0:
         return None, f"{expected}, got {number}"
     return number, None
