@@ -64,9 +64,14 @@ class BulkReader:
         return self._via_listing(key, generation)
 
     def note(self, school_id: int, api_type_id: int, active: bool) -> None:
-        """This process changed the state: keep an entry it still holds in step."""
+        """This process changed the state: keep an entry it still holds in step.
+
+        A change to an integration the listing did not have (authorised since) marks it as
+        existing, so a later read asks d6 instead of concluding it was revoked.
+        """
         key = (school_id, api_type_id)
         with self._lock:
+            self._listed.add(key)
             held = self._unread.get(key)
             if held is not None:
                 self._unread[key] = held.model_copy(update={"active": active})

@@ -123,6 +123,20 @@ def test_own_state_changes_update_held_entries(d6_emulator: RunningEmulator) -> 
     assert d6_emulator.admin.count() == 0
 
 
+def test_an_integration_changed_after_the_listing_is_not_taken_for_revoked(
+    d6_emulator: RunningEmulator,
+) -> None:
+    d6_emulator.admin.reset(seed=5)
+    reader = BulkReader(client_for(d6_emulator), targeted_reads=0)
+    assert reader.get(1000, 8) is not None  # the listing: schools 1000-1004
+    d6_emulator.admin.authorise(2000, 8)
+    client_for(d6_emulator).activate(2000, 8)
+    reader.note(2000, 8, True)  # what the provider does after its own change
+    found = reader.get(2000, 8)
+    assert found is not None
+    assert found.active is True
+
+
 def test_first_reads_are_targeted(d6_emulator: RunningEmulator) -> None:
     d6_emulator.admin.reset(seed=10)
     reader = BulkReader(client_for(d6_emulator))
