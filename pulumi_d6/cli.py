@@ -10,7 +10,7 @@ Connection settings come from flags, then the ``D6_*`` environment (prefer ``D6_
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -54,17 +54,17 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 BaseUrl = Annotated[
-    str | None, typer.Option(help="API root, without /v2 [env: D6_BASE_URL].", show_default=False)
+    str | None, typer.Option(help="API root, without /v2 (env D6_BASE_URL).", show_default=False)
 ]
 Username = Annotated[
-    str | None, typer.Option(help="Integrator username [env: D6_USERNAME].", show_default=False)
+    str | None, typer.Option(help="Integrator username (env D6_USERNAME).", show_default=False)
 ]
 Password = Annotated[
     str | None,
     typer.Option(help="Integrator password; prefer the D6_PASSWORD variable.", show_default=False),
 ]
 ApiVersion = Annotated[
-    str | None, typer.Option(help="v2 or v1 endpoints [env: D6_API_VERSION].", show_default=False)
+    str | None, typer.Option(help="v2 or v1 endpoints (env D6_API_VERSION).", show_default=False)
 ]
 SchoolFilter = Annotated[int | None, typer.Option("--school-id", min=1, help="Only this school.")]
 TypeFilter = Annotated[int | None, typer.Option("--api-type-id", min=1, help="Only this API type.")]
@@ -251,30 +251,27 @@ def _change(
         out.print(f"{school_id}/{api_type_id}: already {verb}, nothing changed")
 
 
-@app.command()
-def activate(
-    school_id: SchoolArg,
-    api_type_id: TypeArg,
-    base_url: BaseUrl = None,
-    username: Username = None,
-    password: Password = None,
-    api_version: ApiVersion = None,
-) -> None:
-    """Activate one integration now (a one-off; use the provider for anything you keep)."""
-    _change(school_id, api_type_id, True, base_url, username, password, api_version)
+def _state_command(active: bool, summary: str) -> Callable[..., None]:
+    """`activate` and `deactivate`: the same arguments, one state apart."""
+
+    def command(
+        school_id: SchoolArg,
+        api_type_id: TypeArg,
+        base_url: BaseUrl = None,
+        username: Username = None,
+        password: Password = None,
+        api_version: ApiVersion = None,
+    ) -> None:
+        _change(school_id, api_type_id, active, base_url, username, password, api_version)
+
+    command.__doc__ = summary
+    return command
 
 
-@app.command()
-def deactivate(
-    school_id: SchoolArg,
-    api_type_id: TypeArg,
-    base_url: BaseUrl = None,
-    username: Username = None,
-    password: Password = None,
-    api_version: ApiVersion = None,
-) -> None:
-    """Deactivate one integration now (a one-off)."""
-    _change(school_id, api_type_id, False, base_url, username, password, api_version)
+app.command("activate")(
+    _state_command(True, "Activate one integration now (a one-off; use the provider to keep it).")
+)
+app.command("deactivate")(_state_command(False, "Deactivate one integration now (a one-off)."))
 
 
 @app.command()

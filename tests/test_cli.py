@@ -53,6 +53,12 @@ def test_help_lists_every_command() -> None:
         assert command in result.stdout
 
 
+def test_help_names_the_environment_variables() -> None:
+    result = runner.invoke(cli.app, ["clients", "--help"], env={"COLUMNS": "200"})
+    for variable in ("D6_BASE_URL", "D6_USERNAME", "D6_PASSWORD", "D6_API_VERSION"):
+        assert variable in result.stdout
+
+
 def test_clients_table(emu: RunningEmulator) -> None:
     emu.admin.set_active(1001, 9, True)
     result = invoke(emu, "clients", env={"COLUMNS": "200"})
