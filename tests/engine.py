@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -184,7 +184,6 @@ class StepResult:
     action: str  # "same", "create", "update", "replace", "delete", "refresh", "gone"
     state: ResourceState | None
     diff: Any = None
-    failures: list[tuple[str, str]] = field(default_factory=list)
 
 
 class CheckFailed(Exception):
