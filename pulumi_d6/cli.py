@@ -27,12 +27,13 @@ from .errors import (
     BadRequestError,
     D6ConnectionError,
     D6Error,
+    InvalidValueError,
     MissingCredentialsError,
     NotAuthorisedError,
     SettingsError,
 )
 from .logs import configure_from_env
-from .models import ClientIntegrationInfo
+from .models import ClientIntegrationInfo, parse_id
 from .program import resource_name
 from .settings import resolve_settings
 
@@ -66,10 +67,38 @@ Password = Annotated[
 ApiVersion = Annotated[
     str | None, typer.Option(help="v2 or v1 endpoints (env D6_API_VERSION).", show_default=False)
 ]
-SchoolFilter = Annotated[int | None, typer.Option("--school-id", min=1, help="Only this school.")]
-TypeFilter = Annotated[int | None, typer.Option("--api-type-id", min=1, help="Only this API type.")]
-SchoolArg = Annotated[int, typer.Argument(min=1, help="d6 school id.")]
-TypeArg = Annotated[int, typer.Argument(min=1, help="d6 API type id, e.g. 8.")]
+
+
+def _id_parser(field: str) -> Callable[[str], int]:
+    """The shared bounded id parser, as a click parameter type (bad values: exit 2)."""
+
+    def parse(value: str) -> int:
+        try:
+            return parse_id(value, field)
+        except InvalidValueError as exc:
+            message = str(exc)
+        raise typer.BadParameter(message)
+
+    return parse
+
+
+SchoolFilter = Annotated[
+    int | None,
+    typer.Option("--school-id", parser=_id_parser("value"), help="Only this school."),
+]
+TypeFilter = Annotated[
+    int | None,
+    typer.Option("--api-type-id", parser=_id_parser("value"), help="Only this API type."),
+]
+SchoolArg = Annotated[int, typer.Argument(parser=_id_parser("value"), help="d6 school id.")]
+TypeArg = Annotated[int, typer.Argument(parser=_id_parser("value"), help="d6 API type id, e.g. 8.")]
+# What a credential source is called in messages: the flag the user typed.
+FLAG_NAMES = {
+    "base_url": "--base-url",
+    "username": "--username",
+    "password": "--password",
+    "api_version": "--api-version",
+}
 
 
 class CodegenFormat(str, Enum):
@@ -86,7 +115,8 @@ def _client(
         "password": password,
         "api_version": api_version,
     }
-    return D6Client(resolve_settings({k: v for k, v in explicit.items() if v is not None}))
+    given = {k: v for k, v in explicit.items() if v is not None}
+    return D6Client(resolve_settings(given, explicit_names=FLAG_NAMES))
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from .errors import (
     BadCredentialsError,
     BadRequestError,
     D6ConnectionError,
+    D6Error,
     D6TimeoutError,
     ForbiddenError,
     InvalidResponseError,
@@ -62,7 +63,7 @@ def _error_message(body: Any) -> str:
         for key in ("message", "error_description", "error"):
             value = body.get(key)
             if isinstance(value, str) and value:
-                return value
+                return excerpt(value)
     return ""
 
 
@@ -330,6 +331,7 @@ class D6Client:
             "HTTP-X-PASSWORD": s.password.get_secret_value(),
         }
         started = time.monotonic()
+        error: D6Error | None = None
         try:
             response = self._session.request(
                 method,
@@ -340,8 +342,10 @@ class D6Client:
                 timeout=(s.connect_timeout_seconds, s.timeout_seconds),
                 allow_redirects=False,
             )
-        except requests.exceptions.RequestException as exc:
-            raise self._transport_error(exc, method, url) from None
+        except (requests.exceptions.RequestException, UnicodeError, ValueError) as exc:
+            error = self._transport_error(exc, method, url)
+        if error is not None:
+            raise error  # outside the except: the transport's own exception is not chained
         elapsed_ms = (time.monotonic() - started) * 1000
         if log.isEnabledFor(logging.DEBUG):
             sent = response.request.headers if response.request is not None else headers
@@ -362,10 +366,16 @@ class D6Client:
             )
         return response
 
-    def _transport_error(
-        self, exc: requests.exceptions.RequestException, method: str, url: str
-    ) -> D6ConnectionError:
+    def _transport_error(self, exc: Exception, method: str, url: str) -> D6Error:
+        """A typed error for a request that got no answer. Text from the transport is copied only
+        for network failures, and scrubbed: other failures (a header requests refuses) may quote
+        a header value, and header values carry the credentials."""
         s = self.settings
+        if not isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+            return D6Error(
+                f"{method} {url} could not be sent ({type(exc).__name__}); check d6:baseUrl, "
+                f"d6:username and d6:password ({s.describe_credentials()})"
+            )
         tries = f"{s.max_retries + 1} attempt(s)"
         if isinstance(exc, requests.exceptions.ReadTimeout) or _caused_by_read_timeout(exc):
             return D6TimeoutError(
@@ -379,7 +389,7 @@ class D6Client:
                 method=method,
                 url=url,
             )
-        reason = _root_reason(exc)
+        reason = s.scrub(_root_reason(exc))
         return D6ConnectionError(
             f"could not reach d6 at {s.base_url} after {tries}: {reason}", method=method, url=url
         )

@@ -7,19 +7,65 @@ leak through ``str()`` or a traceback.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping
+from typing import Any
 
 EXCERPT_CHARS = 200
+SHOWN_CHARS = 40
+MESSAGE_CHARS = 600
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """A one-line, bounded excerpt of a response body for error messages."""
-    flat = " ".join(text.split())
+    flat = " ".join(text[: limit * 4].split()) if len(text) > limit * 4 else " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = SHOWN_CHARS + 2
+_REPR.maxother = SHOWN_CHARS
+_REPR.maxlist = _REPR.maxdict = _REPR.maxtuple = _REPR.maxset = 4
+_REPR.maxlevel = 3
+
+
+def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
+    """A user value as it may appear in a message: ``repr``-like, one line, at most ``limit`` chars.
+
+    Values are echoed so a user can find what is wrong, but a hostile or pasted value (200 KB of
+    digits, a whole file) must not become the message, and a huge int must not even be rendered
+    (Python refuses ``str()`` of ints over 4300 digits).
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4 * limit:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    try:
+        text = repr(value[: limit + 1]) if isinstance(value, str) else _REPR.repr(value)
+    except Exception:  # a huge int inside a container, or a __repr__ that fails
+        text = f"a {type(value).__name__}"
+    return excerpt(text, limit)
+
+
 class D6Error(Exception):
-    """Base class of every pulumi-d6 error."""
+    """Base class of every pulumi-d6 error.
+
+    ``str()`` is always one line of at most ``MESSAGE_CHARS`` characters, whatever went into it
+    (d6's own messages, user values): errors end up in CI logs and gRPC metadata.
+    """
+
+    def __str__(self) -> str:
+        return excerpt(self.full_message(), MESSAGE_CHARS)
+
+    def full_message(self) -> str:
+        """The message before it is bounded (subclasses compose it here)."""
+        return super().__str__()
+
+
+class InvalidValueError(D6Error):
+    """A value a user gave (an id, a flag) is not what is expected; the message names the field."""
+
+
+class ResourceError(D6Error):
+    """A ClientIntegration operation failed; the message says what happened and what to do."""
 
 
 class SettingsError(D6Error):
@@ -49,7 +95,7 @@ class APIError(D6Error):
         self.body_excerpt = body_excerpt
         super().__init__(message)
 
-    def __str__(self) -> str:
+    def full_message(self) -> str:
         where = f"{self.method} {self.url}"
         status = f"HTTP {self.status}" if self.status is not None else "no status"
         return f"{where} failed ({status}): {self.message}"
@@ -152,20 +198,16 @@ __all__ = [
     "D6TimeoutError",
     "ForbiddenError",
     "InvalidResponseError",
+    "InvalidValueError",
     "MethodNotAllowedError",
     "MissingCredentialsError",
     "NotAuthorisedError",
     "NotFoundError",
     "RateLimitedError",
+    "ResourceError",
     "ServerError",
     "SettingsError",
     "ValidationFailedError",
     "excerpt",
+    "shown",
 ]
-
-
-class ResourceError(D6Error):
-    """A ClientIntegration operation failed; the message says what happened and what to do."""
-
-
-__all__ += ["ResourceError"]

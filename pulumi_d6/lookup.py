@@ -12,17 +12,13 @@ import pulumi
 
 from .client import D6Client
 from .models import ClientIntegrationInfo
-from .settings import SETTING_KEYS, D6Settings, resolve_settings
+from .settings import D6Settings, resolve_settings, stack_config_of
 
 
 def settings_from_pulumi_config() -> D6Settings:
     """Settings from ``pulumi.Config("d6")``, then ``D6_*`` variables, then defaults."""
     config = pulumi.Config("d6")
-    values: dict[str, str] = {}
-    for key in SETTING_KEYS:
-        value = config.get(key.config_key)
-        if value is not None:
-            values[key.stack_key] = value
+    values = stack_config_of(lambda key: config.get(key.removeprefix("d6:")))
     return resolve_settings(config=values, env=os.environ)
 
 

@@ -11,6 +11,18 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
+from .errors import D6Error, InvalidValueError, shown
+
+MAX_ID = 2**53
+"""Ids must stay below this: the Pulumi engine carries numbers as doubles, and from 2**53 up a
+double cannot hold every whole number (2**53 + 1 arrives as 2**53: another school)."""
+_MAX_ID_DIGITS = len(str(MAX_ID))
+WHOLE_NUMBER = "a whole number greater than 0"
+TOO_LARGE = (
+    "ids from 2**53 (9007199254740992) up cannot be carried exactly, because the Pulumi engine "
+    "sends numbers as doubles, so it could name another school"
+)
+
 
 def ascii_digits(text: str) -> bool:
     """Only 0-9 (``str.isdigit`` also accepts other scripts' digits and superscripts)."""
@@ -18,26 +30,83 @@ def ascii_digits(text: str) -> bool:
     return stripped.isascii() and stripped.isdigit()
 
 
-def whole_number(value: Any) -> int | None:
-    """An int from an int, an integral float (the wire's doubles) or ASCII digits; else None.
+def described(value: Any) -> str:
+    """How a rejected value is shown: its type where that is the problem, always bounded."""
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, int | float):
+        return shown(int(value) if isinstance(value, float) and value.is_integer() else value)
+    return f"{type(value).__name__} {shown(value)}"
 
-    Booleans are not numbers here, although Python says ``True == 1``.
-    """
+
+def _whole(value: Any) -> int | None:
+    """The whole number in ``value``, converting digit strings only when they are short enough."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and ascii_digits(value):
-        return int(value.strip())
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit():
+            digits = text.lstrip("0") or "0"
+            # Length first: int() of thousands of digits is slow, and past 4300 it raises.
+            return MAX_ID if len(digits) > _MAX_ID_DIGITS else int(digits)
     return None
 
 
+def parse_id(value: Any, field: str, error: type[D6Error] = InvalidValueError) -> int:
+    """A d6 id: a whole number with 0 < n < 2**53, from an int, an integral float (the wire's
+    doubles) or ASCII digits (stack config). Anything else raises ``error`` naming ``field``."""
+    if value is None:
+        raise error(f"{field} is required: must be {WHOLE_NUMBER}")
+    number = _whole(value)
+    if number is None or number <= 0:
+        raise error(f"{field} must be {WHOLE_NUMBER}, got {described(value)}")
+    if number >= MAX_ID:
+        raise error(
+            f"{field} must be {WHOLE_NUMBER} and below 2**53, got {described(value)}: {TOO_LARGE}"
+        )
+    return number
+
+
+def parse_flag(
+    value: Any, field: str, default: bool, error: type[D6Error] = InvalidValueError
+) -> bool:
+    """A boolean; "true"/"false" (any case) from config accepted; None means ``default``."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise error(f"{field} must be true or false, got {type(value).__name__} {shown(value)}")
+
+
+def parse_resource_id(id_: str, error: type[D6Error] = InvalidValueError) -> tuple[int, int]:
+    """``"1000/8"`` to ``(1000, 8)``, bounded like inputs so that a hostile id never reaches d6."""
+    short = isinstance(id_, str) and len(id_) <= 2 * _MAX_ID_DIGITS + 1
+    parts = id_.split("/", 2) if short else []
+    if len(parts) == 2 and all(p.isascii() and p.isdigit() for p in parts):
+        try:
+            return parse_id(parts[0], "school_id"), parse_id(parts[1], "api_type_id")
+        except InvalidValueError as exc:
+            reason = f": {exc}"
+    else:
+        reason = ""
+    raise error(
+        f"invalid ClientIntegration id {shown(id_)}: expected '<school_id>/<api_type_id>', e.g. "
+        f"'1000/8'{reason}"
+    )
+
+
 def _strict_int(value: Any) -> int:
-    number = whole_number(value)
+    number = _whole(value)
     if number is None:
-        raise ValueError(f"expected an integer id, got {value!r}")
+        raise ValueError(f"expected an integer id, got {shown(value)}")
+    if number >= MAX_ID:
+        raise ValueError(f"id {shown(value)} is not below 2**53: {TOO_LARGE}")
     return number
 
 
@@ -53,7 +122,7 @@ def parse_yes_no(value: Any) -> bool:
             return True
         if lowered in ("no", "false", "0"):
             return False
-    raise ValueError(f"expected 'Yes' or 'No', got {value!r}")
+    raise ValueError(f"expected 'Yes' or 'No', got {shown(value)}")
 
 
 class ClientIntegrationInfo(BaseModel):

@@ -17,16 +17,16 @@ from typing import Any
 
 import pulumi
 
-from .errors import D6Error
+from .errors import SHOWN_CHARS, InvalidValueError, excerpt, shown
 from .lookup import get_client_integrations
-from .models import ClientIntegrationInfo, whole_number
+from .models import ClientIntegrationInfo, parse_flag, parse_id
 from .resource import ClientIntegration
 
 Lookup = Callable[[int], list[ClientIntegrationInfo]]
 _ENTRY_KEYS = {"schoolId", "apiTypeId", "active", "deactivateOnDestroy"}
 
 
-class ProgramConfigError(D6Error):
+class ProgramConfigError(InvalidValueError):
     """The stack config of the root program is invalid; the message names the entry."""
 
 
@@ -47,23 +47,6 @@ def resource_name(school_id: int, api_type_id: int) -> str:
     return f"school-{school_id}-api-{api_type_id}"
 
 
-def _positive_int(where: str, value: Any) -> int:
-    number = whole_number(value)
-    if number is None or number <= 0:
-        raise ProgramConfigError(f"{where} must be a whole number greater than 0, got {value!r}")
-    return number
-
-
-def _flag(where: str, value: Any, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise ProgramConfigError(f"{where} must be true or false, got {value!r}")
-
-
 def parse_integrations(raw: Any) -> list[Entry]:
     """Validate ``integrations``; every error names the entry (``integrations[2].schoolId``)."""
     if raw is None:
@@ -78,23 +61,27 @@ def parse_integrations(raw: Any) -> list[Entry]:
         where = f"integrations[{index}]"
         if not isinstance(item, Mapping):
             raise ProgramConfigError(
-                f"{where} must be a mapping with schoolId and apiTypeId, got {item!r}"
+                f"{where} must be a mapping with schoolId and apiTypeId, got {shown(item)}"
             )
         unknown = set(item) - _ENTRY_KEYS
         if unknown:
             raise ProgramConfigError(
-                f"{where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+                f"{where} has unknown key(s) "
+                f"{excerpt(', '.join(sorted(map(str, unknown))), SHOWN_CHARS)}; "
                 f"allowed: {', '.join(sorted(_ENTRY_KEYS))}"
             )
         for required in ("schoolId", "apiTypeId"):
             if required not in item:
                 raise ProgramConfigError(f"{where}.{required} is required")
         entry = Entry(
-            school_id=_positive_int(f"{where}.schoolId", item["schoolId"]),
-            api_type_id=_positive_int(f"{where}.apiTypeId", item["apiTypeId"]),
-            active=_flag(f"{where}.active", item.get("active"), True),
-            deactivate_on_destroy=_flag(
-                f"{where}.deactivateOnDestroy", item.get("deactivateOnDestroy"), True
+            school_id=parse_id(item["schoolId"], f"{where}.schoolId", ProgramConfigError),
+            api_type_id=parse_id(item["apiTypeId"], f"{where}.apiTypeId", ProgramConfigError),
+            active=parse_flag(item.get("active"), f"{where}.active", True, ProgramConfigError),
+            deactivate_on_destroy=parse_flag(
+                item.get("deactivateOnDestroy"),
+                f"{where}.deactivateOnDestroy",
+                True,
+                ProgramConfigError,
             ),
         )
         key = (entry.school_id, entry.api_type_id)
@@ -118,7 +105,7 @@ def parse_api_types(raw: Any) -> list[int]:
         )
     types: list[int] = []
     for index, value in enumerate(raw):
-        type_id = _positive_int(f"activateAllAuthorised[{index}]", value)
+        type_id = parse_id(value, f"activateAllAuthorised[{index}]", ProgramConfigError)
         if type_id in types:
             raise ProgramConfigError(f"activateAllAuthorised[{index}] repeats API type {type_id}")
         types.append(type_id)

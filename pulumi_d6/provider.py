@@ -21,8 +21,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 from pulumi.dynamic import (
@@ -44,6 +47,7 @@ from .errors import (
     D6ConnectionError,
     D6Error,
     InvalidResponseError,
+    InvalidValueError,
     MissingCredentialsError,
     NotAuthorisedError,
     RateLimitedError,
@@ -51,122 +55,32 @@ from .errors import (
     ServerError,
     SettingsError,
 )
+from .integration import FLAG_DEFAULTS, ID_FIELDS, IntegrationSpec
 from .logs import configure_from_env
-from .models import ClientIntegrationInfo, ascii_digits, whole_number
-from .settings import SETTING_KEYS, D6Settings, resolve_settings
+from .models import ClientIntegrationInfo, parse_flag, parse_id, parse_resource_id
+from .settings import D6Settings, resolve_settings, stack_config_of
 
 log = logging.getLogger("pulumi_d6.provider")
 
-ID_FIELDS = ("school_id", "api_type_id")
-FLAG_DEFAULTS = {"active": True, "deactivate_on_destroy": True}
-DESCRIPTIVE_FIELDS = (
-    "school_name",
-    "admin_email_address",
-    "telephone_calling_code",
-    "telephone_number",
-    "api_type",
-)
 # d6 may or may not have applied a change whose answer was lost or garbled: look before failing.
 AMBIGUOUS_ERRORS = (InvalidResponseError, D6ConnectionError, ServerError, RateLimitedError)
-
-_INIT_LOCK = threading.Lock()
-
-
-# ------------------------------------------------------------------ inputs
+# One provider per process serves 4 engine threads; locks cannot be pickled, so it lives here.
+_CONNECT_LOCK = threading.Lock()
 
 
-def _check_id(field: str, value: Any) -> tuple[Any, str | None]:
-    """A positive whole number (floats from the wire, digit strings from config); Unknown kept."""
-    expected = f"{field} must be a whole number greater than 0"
+def _checked(parse: Callable[[], Any], value: Any) -> tuple[Any, str | None]:
+    """Run one shared parser; unknowns (preview) pass through untouched."""
     if isinstance(value, Unknown):
         return value, None
-    if value is None:
-        return None, f"{field} is required: {expected[len(field) + 1 :]}"
-    if isinstance(value, bool):
-        return None, f"{expected}, got a boolean ({value})"
-    number = whole_number(value)
-    if number is None:
-        shown = repr(value) if isinstance(value, float) else f"{type(value).__name__} {value!r}"
-        return None, f"{expected}, got {shown}"
-    if number <= 0:
-        return None, f"{expected}, got {number}"
-    return number, None
+    try:
+        return parse(), None
+    except InvalidValueError as exc:
+        return None, str(exc)
 
 
-def _check_flag(field: str, value: Any) -> tuple[Any, str | None]:
-    """A boolean ("true"/"false" from config accepted); missing means the default."""
-    if isinstance(value, Unknown):
-        return value, None
-    if value is None:
-        return FLAG_DEFAULTS[field], None
-    if isinstance(value, bool):
-        return value, None
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true", None
-    return None, f"{field} must be true or false, got {type(value).__name__} {value!r}"
-
-
-@dataclass(frozen=True)
-class Declared:
-    """Checked inputs (or a state's outputs) as Python values."""
-
-    school_id: int
-    api_type_id: int
-    active: bool
-    deactivate_on_destroy: bool
-
-    @classmethod
-    def of(cls, props: Mapping[str, Any]) -> Declared:
-        def flag(name: str) -> bool:
-            value = props.get(name)
-            return FLAG_DEFAULTS[name] if value is None else bool(value)
-
-        return cls(
-            school_id=int(props["school_id"]),
-            api_type_id=int(props["api_type_id"]),
-            active=flag("active"),
-            deactivate_on_destroy=flag("deactivate_on_destroy"),
-        )
-
-    @property
-    def id(self) -> str:
-        return f"{self.school_id}/{self.api_type_id}"
-
-    def inputs(self, *, active: bool | None = None) -> dict[str, Any]:
-        return {
-            "school_id": self.school_id,
-            "api_type_id": self.api_type_id,
-            "active": self.active if active is None else active,
-            "deactivate_on_destroy": self.deactivate_on_destroy,
-        }
-
-    def outputs(
-        self,
-        *,
-        live_active: bool,
-        info: ClientIntegrationInfo | None,
-        previous: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Every input with ``active`` live, plus d6's descriptive fields (kept from before
-        when d6 did not send them this time)."""
-        outs = self.inputs(active=live_active)
-        for name in DESCRIPTIVE_FIELDS:
-            if info is not None:
-                outs[name] = getattr(info, name)
-            else:
-                old = (previous or {}).get(name)
-                outs[name] = old if isinstance(old, str) else ""
-        return outs
-
-
-def parse_id(id_: str) -> tuple[int, int]:
+def parse_state_id(id_: str) -> tuple[int, int]:
     """``"1000/8"`` to ``(1000, 8)``, with an error that shows the expected form."""
-    parts = id_.split("/")
-    if len(parts) == 2 and all(ascii_digits(p) and p == p.strip() and int(p) > 0 for p in parts):
-        return int(parts[0]), int(parts[1])
-    raise ResourceError(
-        f"invalid ClientIntegration id {id_!r}: expected '<school_id>/<api_type_id>', e.g. '1000/8'"
-    )
+    return parse_resource_id(id_, ResourceError)
 
 
 def _differs(old: Any, new: Any, default: Any = None) -> bool:
@@ -179,7 +93,12 @@ def _differs(old: Any, new: Any, default: Any = None) -> bool:
     return bool(old != new)
 
 
-# ---------------------------------------------------------------- provider
+@dataclass(frozen=True)
+class _Connection:
+    """What one provider process talks to d6 with, built once on first use."""
+
+    client: D6Client
+    reader: BulkReader  # reads for refresh: targeted at first, then one shared listing
 
 
 class ClientIntegrationProvider(ResourceProvider):
@@ -187,32 +106,24 @@ class ClientIntegrationProvider(ResourceProvider):
 
     serialize_as_secret_always = False
 
-    _config: dict[str, Any]
-    _client: D6Client | None
-    _reader: BulkReader | None
-
-    def __init__(self) -> None:
-        super().__init__()
+    # Class-level defaults: an unpickled instance has no attributes at all (its state is empty).
+    _config: Mapping[str, Any] = MappingProxyType({})
+    _connected: _Connection | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        """Nothing of this process (config, client, credentials) goes into ``__provider``."""
-        return {}
+        """Nothing of this process (config, client, credentials) goes into ``__provider``.
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        del state
+        An empty state also means pickle never calls ``__setstate__``: nothing to restore.
+        """
+        return {}
 
     def configure(self, req: ConfigureRequest) -> None:
         """Keep the ``d6:*`` stack config; the client is built on first use."""
         configure_from_env()
-        config: dict[str, Any] = {}
-        for key in SETTING_KEYS:
-            value = req.config.get(key.stack_key)
-            if value is not None:
-                config[key.stack_key] = value
-        with _INIT_LOCK:
+        config = stack_config_of(req.config.get)
+        with _CONNECT_LOCK:
             self._config = config
-            self._client = None
-            self._reader = None
+            self._connected = None
 
     # ------------------------------------------------------------- check, diff
 
@@ -220,11 +131,13 @@ class ClientIntegrationProvider(ResourceProvider):
         inputs: dict[str, Any] = {}
         failures: list[CheckFailure] = []
         for name in ID_FIELDS:
-            inputs[name], reason = _check_id(name, news.get(name))
+            value = news.get(name)
+            inputs[name], reason = _checked(partial(parse_id, value, name), value)
             if reason:
                 failures.append(CheckFailure(name, reason))
-        for name in FLAG_DEFAULTS:
-            inputs[name], reason = _check_flag(name, news.get(name))
+        for name, default in FLAG_DEFAULTS.items():
+            value = news.get(name)
+            inputs[name], reason = _checked(partial(parse_flag, value, name, default), value)
             if reason:
                 failures.append(CheckFailure(name, reason))
         return CheckResult({k: v for k, v in inputs.items() if v is not None}, failures)
@@ -241,38 +154,30 @@ class ClientIntegrationProvider(ResourceProvider):
     # ------------------------------------------------------------ create, update
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        want = Declared.of(props)
-        info = self._set_state(want, want.active, "activate" if want.active else "deactivate")
+        want = IntegrationSpec.of(props)
+        with self._translating(want):
+            info = self._set_state(want, want.active)
         if info is None:
             info = self._details(want)
         return CreateResult(want.id, want.outputs(live_active=want.active, info=info))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        want = Declared.of(news)
-        was_active = Declared.of(olds).active
+        want = IntegrationSpec.of(news)
         info = None
-        if want.active != was_active:
-            info = self._set_state(want, want.active, "activate" if want.active else "deactivate")
+        if want.active != IntegrationSpec.of(olds).active:
+            with self._translating(want):
+                info = self._set_state(want, want.active)
         return UpdateResult(want.outputs(live_active=want.active, info=info, previous=olds))
 
     # ------------------------------------------------------------ read, delete
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        school_id, api_type_id = parse_id(id_)
-        try:
-            info = self._get_reader().get(school_id, api_type_id)
-        except D6Error as exc:
-            raise self._explain(exc, f"read integration {id_}", school_id, api_type_id) from exc
+        known = IntegrationSpec.from_state(id_, props)
+        with self._translating(known, "read"):
+            info = self._connection().reader.get(known.school_id, known.api_type_id)
         if info is None:
             log.info("integration %s is no longer authorised by the school; dropping it", id_)
             return ReadResult("", {})
-        flag = props.get("deactivate_on_destroy")
-        known = Declared(
-            school_id,
-            api_type_id,
-            info.active,
-            FLAG_DEFAULTS["deactivate_on_destroy"] if flag is None else bool(flag),
-        )
         return ReadResult(
             id_,
             known.outputs(live_active=info.active, info=info),
@@ -280,65 +185,44 @@ class ClientIntegrationProvider(ResourceProvider):
         )
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        state = Declared.of(props) if "school_id" in props else None
-        if state is None:
-            school_id, api_type_id = parse_id(id_)
-            state = Declared(school_id, api_type_id, True, True)
+        state = IntegrationSpec.from_state(id_, props)
         if not state.deactivate_on_destroy:
             log.info("%s: deactivate_on_destroy is false; forgetting it without an API call", id_)
             return
         if not state.active:
             return
-        try:
-            self._set_state(state, False, "deactivate")
-        except ResourceError as exc:
-            if isinstance(exc.__cause__, NotAuthorisedError):
+        with self._translating(state, "deactivate"):
+            try:
+                self._set_state(state, False)
+            except NotAuthorisedError:
                 log.info("%s: the school no longer authorises it; nothing to deactivate", id_)
-                return
-            raise
 
     # ----------------------------------------------------------------- helpers
 
-    def _get_client(self) -> D6Client:
-        client: D6Client | None = getattr(self, "_client", None)
-        if client is not None:
-            return client
-        with _INIT_LOCK:
-            client = getattr(self, "_client", None)
-            if client is None:
+    def _connection(self) -> _Connection:
+        with _CONNECT_LOCK:
+            if self._connected is None:
                 client = D6Client(self._settings())
-                self._client = client
-            return client
-
-    def _get_reader(self) -> BulkReader:
-        """Reads for refresh: targeted at first, then one shared listing (see bulkread.py)."""
-        reader: BulkReader | None = getattr(self, "_reader", None)
-        if reader is not None:
-            return reader
-        client = self._get_client()
-        with _INIT_LOCK:
-            reader = getattr(self, "_reader", None)
-            if reader is None:
-                reader = BulkReader(client)
-                self._reader = reader
-            return reader
+                self._connected = _Connection(client, BulkReader(client))
+            return self._connected
 
     def _settings(self) -> D6Settings:
         try:
-            return resolve_settings(config=getattr(self, "_config", {}), env=os.environ)
+            return resolve_settings(config=self._config, env=os.environ)
         except MissingCredentialsError:
             raise
         except SettingsError as exc:
-            raise SettingsError(f"{exc}. Fix it in stack config or the D6_* environment.") from None
+            message = f"{exc}. Fix it in stack config or the D6_* environment."
+        raise SettingsError(message)
 
-    def _set_state(self, want: Declared, active: bool, action: str) -> ClientIntegrationInfo | None:
-        """Change the state; returns d6's record when it sent one.
+    def _set_state(self, want: IntegrationSpec, active: bool) -> ClientIntegrationInfo | None:
+        """Change the state; returns d6's record when it sent one. Raises d6's own errors.
 
         When the answer is lost or garbled the change may still have happened, so the live
         state is read back: if it already is what we asked for, that is success.
         """
-        client = self._get_client()
-        doing = f"{action} {want.id}"
+        connection = self._connection()
+        client = connection.client
         try:
             info = client.set_state(want.school_id, want.api_type_id, active).integration
         except AMBIGUOUS_ERRORS as exc:
@@ -347,42 +231,46 @@ class ClientIntegrationProvider(ResourceProvider):
             except D6Error:
                 live = None
             if live is None or live.active != active:
-                raise self._explain(exc, doing, want.school_id, want.api_type_id) from exc
-            log.warning("%s: %s answered badly (%s) but d6 shows it done", want.id, action, exc)
+                raise
+            log.warning("%s: the change answered badly (%s) but d6 shows it done", want.id, exc)
             info = live
-        except D6Error as exc:
-            raise self._explain(exc, doing, want.school_id, want.api_type_id) from exc
-        self._get_reader().note(want.school_id, want.api_type_id, active)
+        connection.reader.note(want.school_id, want.api_type_id, active)
         return info
 
-    def _details(self, want: Declared) -> ClientIntegrationInfo | None:
+    def _details(self, want: IntegrationSpec) -> ClientIntegrationInfo | None:
         """d6's descriptive fields after a change that did not return them (v1's 204).
 
         The change is done; failing here would leave an active integration out of state,
         so a failed read only costs the descriptive outputs until the next refresh.
         """
         try:
-            return self._get_client().get_integration(want.school_id, want.api_type_id)
+            return self._connection().client.get_integration(want.school_id, want.api_type_id)
         except D6Error as exc:
             log.warning("%s: state set, but reading its details failed: %s", want.id, exc)
             return None
 
-    def _explain(self, exc: D6Error, doing: str, school_id: int, api_type_id: int) -> D6Error:
-        """An error a user can act on without reading code (never with the password)."""
-        if isinstance(exc, NotAuthorisedError):
-            return ResourceError(
-                f"School {school_id} has not authorised your integration for API type "
-                f"{api_type_id} in d6+ SAMS. Ask the school to authorise it in d6+, then run "
+    @contextmanager
+    def _translating(self, spec: IntegrationSpec, action: str | None = None) -> Iterator[None]:
+        """Turn d6's errors into ones a user can act on without reading code (as python-gitlab's
+        ``on_http_error``): the one place where client errors become resource errors."""
+        doing = f"{action or ('activate' if spec.active else 'deactivate')} {spec.id}"
+        try:
+            yield
+        except NotAuthorisedError as exc:
+            raise ResourceError(
+                f"School {spec.school_id} has not authorised your integration for API type "
+                f"{spec.api_type_id} in d6+ SAMS. Ask the school to authorise it in d6+, then run "
                 "`pulumi up` again."
-            )
-        if isinstance(exc, BadCredentialsError):
-            client = getattr(self, "_client", None)
-            used = client.settings.describe_credentials() if client else "unknown sources"
-            return ResourceError(
+            ) from exc
+        except BadCredentialsError as exc:
+            connected = self._connected
+            used = connected.client.settings.describe_credentials() if connected else "unknown"
+            raise ResourceError(
                 f"d6 rejected the integrator credentials ({used}) while trying to {doing}. "
                 "Set them with `pulumi config set d6:username ...` and "
                 "`pulumi config set --secret d6:password ...`, or D6_USERNAME and D6_PASSWORD."
-            )
-        if isinstance(exc, SettingsError):
-            return exc
-        return ResourceError(f"Could not {doing}: {exc}")
+            ) from exc
+        except (SettingsError, ResourceError):
+            raise
+        except D6Error as exc:
+            raise ResourceError(f"Could not {doing}: {exc}") from exc

@@ -7,7 +7,8 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from .provider import DESCRIPTIVE_FIELDS, ClientIntegrationProvider
+from .integration import DESCRIPTIVE_FIELDS
+from .provider import ClientIntegrationProvider
 
 
 class ClientIntegration(Resource, module="d6", name="ClientIntegration"):

@@ -8,16 +8,17 @@ or variable to fix without ever repeating the password.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from .errors import MissingCredentialsError, SettingsError
+from .errors import MissingCredentialsError, SettingsError, shown
 
 DEFAULT_BASE_URL = "https://integrate.d6plus.co.za/api"
 
@@ -57,16 +58,57 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def redact_url(value: str) -> str:
+    """The URL fit for a message: any ``user:password@`` replaced by ``***@``, bounded."""
+    text = value.strip()
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        authority, slash, path = rest.partition("/")
+        if "@" in authority:
+            authority = "***@" + authority.rpartition("@")[2]
+        text = f"{scheme}{sep}{authority}{slash}{path}"
+    elif "@" in text:
+        text = "***@" + text.rpartition("@")[2]
+    return shown(text, 80)
+
+
+def header_problem(value: str) -> str | None:
+    """Why ``value`` cannot be sent as an HTTP header value, in words that never show it."""
+    if value != value.lstrip():
+        return "starts with white space"
+    if value.endswith(("\n", "\r")):
+        return "ends with a newline: was it pasted with one?"
+    if value != value.rstrip():
+        return "ends with white space: was it pasted with some?"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return "contains a control character (such as a newline or tab)"
+    if any(ord(c) > 0xFF for c in value):
+        return (
+            "contains a character outside Latin-1 (such as € or an emoji), which an HTTP header "
+            "cannot carry"
+        )
+    return None
+
+
 def normalise_base_url(value: str) -> str:
     """Validate the API root and strip a trailing slash; http is allowed for loopback only."""
     raw = value.strip()
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:  # an invalid port or IPv6 literal
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"must be an absolute http(s) URL such as {DEFAULT_BASE_URL}, got {raw!r}")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("must not contain a username or password; use d6:username/d6:password")
+        raise ValueError(
+            f"must be an absolute http(s) URL such as {DEFAULT_BASE_URL}, got {redact_url(raw)}"
+        )
+    if "@" in parts.netloc:
+        raise ValueError(
+            f"must not contain a username or password (got {redact_url(raw)}); use "
+            "d6:username and d6:password (or D6_USERNAME and D6_PASSWORD)"
+        )
     if parts.query or parts.fragment:
-        raise ValueError(f"must not contain a query or fragment, got {raw!r}")
+        raise ValueError(f"must not contain a query or fragment, got {redact_url(raw)}")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ValueError(
             f"plain http:// is only allowed for a loopback host such as the local emulator; "
@@ -77,7 +119,7 @@ def normalise_base_url(value: str) -> str:
     if last in ("v1", "v2", "v3"):
         raise ValueError(
             f"must be the API root without the version segment (for example "
-            f"{DEFAULT_BASE_URL}), got {raw!r}; the version comes from d6:apiVersion"
+            f"{DEFAULT_BASE_URL}), got {redact_url(raw)}; the version comes from d6:apiVersion"
         )
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
@@ -99,8 +141,20 @@ class D6Settings(BaseModel):
     @field_validator("password")
     @classmethod
     def _password(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value():
+        secret = value.get_secret_value()
+        if not secret:
             raise ValueError("must not be empty")
+        problem = header_problem(secret)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        problem = header_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("base_url")
@@ -139,6 +193,26 @@ class D6Settings(BaseModel):
         """Connecting should be quick; a slow answer is what the read timeout is for."""
         return min(10.0, self.timeout_seconds)
 
+    def scrub(self, text: str) -> str:
+        """``text`` with the password replaced by ``***``, raw, URL-encoded or base64-encoded.
+
+        A safety net for text that did not come from us (a transport library's error): the
+        password should never be in it, and if it ever is, it must not travel on.
+        """
+        secret = self.password.get_secret_value()
+        if len(secret) < 3:  # too short to tell apart from ordinary text
+            return text
+        forms = {
+            secret,
+            quote(secret, safe=""),
+            quote_plus(secret),
+            base64.b64encode(secret.encode("utf-8", "replace")).decode(),
+            base64.b64encode(secret.encode("latin-1", "replace")).decode(),
+        }
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, "***")
+        return text
+
     def source_of(self, field: str) -> str:
         return self.sources.get(field, field)
 
@@ -146,6 +220,17 @@ class D6Settings(BaseModel):
         """E.g. "username from d6:username, password from D6_PASSWORD" (never the values)."""
         user, password = self.source_of("username"), self.source_of("password")
         return f"username from {user}, password from {password}"
+
+
+def stack_config_of(get: Callable[[str], Any]) -> dict[str, Any]:
+    """The ``d6:*`` keys present in a stack config, read through ``get(key)`` (the provider's
+    ``ConfigureRequest.config.get``, or ``pulumi.Config("d6")`` with the prefix dropped)."""
+    config: dict[str, Any] = {}
+    for key in SETTING_KEYS:
+        value = get(key.stack_key)
+        if value is not None:
+            config[key.stack_key] = value
+    return config
 
 
 def _lookup_config(config: Mapping[str, Any], key: SettingKey) -> Any:
@@ -164,25 +249,28 @@ def resolve_settings(
     *,
     config: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
+    explicit_names: Mapping[str, str] | None = None,
 ) -> D6Settings:
     """Resolve settings from an explicit mapping, stack config and the environment.
 
     ``explicit`` uses the Python field names (``base_url``); ``config`` uses stack-config keys
     (``d6:baseUrl``, the ``d6:`` prefix optional); ``env`` defaults to ``os.environ``. Empty
     strings count as unset, so an unset CI secret falls through to the next source.
+    ``explicit_names`` says what to call an explicit value in messages (the CLI: ``--password``).
     """
     explicit = explicit or {}
     config = config or {}
     env = os.environ if env is None else env
+    names = explicit_names or {}
     unknown = set(explicit) - set(_BY_FIELD)
     if unknown:
-        raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        raise SettingsError(f"unknown setting(s): {shown(', '.join(sorted(map(str, unknown))))}")
 
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for key in SETTING_KEYS:
         candidates = (
-            (explicit.get(key.field), f"argument {key.field}"),
+            (explicit.get(key.field), names.get(key.field, f"argument {key.field}")),
             (_lookup_config(config, key), key.stack_key),
             (env.get(key.env_var), key.env_var),
         )
@@ -201,7 +289,8 @@ def resolve_settings(
     try:
         return D6Settings(**values, sources=sources)
     except ValidationError as exc:
-        raise SettingsError(_validation_message(exc, values, sources)) from None
+        message = _validation_message(exc, values, sources)
+    raise SettingsError(message)  # outside the except: no pydantic error in the chain
 
 
 def _missing_message(missing: list[str]) -> str:
@@ -213,18 +302,21 @@ def _missing_message(missing: list[str]) -> str:
     )
 
 
+_NOT_SHOWN = frozenset({"username", "password", "base_url"})  # shown in their own words, or never
+
+
 def _validation_message(
     exc: ValidationError, values: Mapping[str, Any], sources: Mapping[str, str]
 ) -> str:
     problems = []
-    for error in exc.errors():
+    for error in exc.errors(include_input=False, include_url=False):
         field = str(error["loc"][0]) if error["loc"] else "settings"
         source = sources.get(field, field)
         reason = str(error["msg"]).removeprefix("Value error, ")
-        if field == "password":
+        if field in _NOT_SHOWN:
             problems.append(f"{source} {reason}")
         else:
-            problems.append(f"{source} = {values.get(field)!r}: {reason}")
+            problems.append(f"{source} = {shown(values.get(field))}: {reason}")
     return "invalid d6 settings: " + "; ".join(problems)
 
 
@@ -233,7 +325,10 @@ __all__ = [
     "SETTING_KEYS",
     "D6Settings",
     "SettingKey",
+    "header_problem",
     "is_loopback_host",
     "normalise_base_url",
+    "redact_url",
     "resolve_settings",
+    "stack_config_of",
 ]

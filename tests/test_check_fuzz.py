@@ -19,6 +19,8 @@ json_like = st.recursive(
     st.none()
     | st.booleans()
     | st.integers()
+    | st.integers(min_value=2**52, max_value=2**64)
+    | st.text(alphabet="0123456789", min_size=15, max_size=5000)
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=20)
     | st.just(UNKNOWN),
@@ -39,6 +41,8 @@ def assert_well_formed(news: dict[str, Any]) -> None:
     assert failed <= set(FIELDS)
     for failure in result.failures:
         assert failure.reason.startswith(failure.property), failure.reason
+        assert len(failure.reason) <= 400, failure.reason
+        assert "\n" not in failure.reason
     for field in FIELDS:
         if field in failed:
             assert field not in result.inputs
@@ -48,7 +52,7 @@ def assert_well_formed(news: dict[str, Any]) -> None:
             continue
         if field in ("school_id", "api_type_id"):
             assert type(value) is int
-            assert value > 0
+            assert 0 < value < 2**53
         else:
             assert type(value) is bool
     assert set(result.inputs) <= set(FIELDS)
@@ -78,9 +82,13 @@ CURATED: list[tuple[dict[str, Any], dict[str, Any] | set[str]]] = [
         {"school_id": 1, "api_type_id": 1, "active": False, "deactivate_on_destroy": True},
     ),
     (
-        {"school_id": 2.0**53, "api_type_id": 8.0},
-        {"school_id": 2**53, "api_type_id": 8, "active": True, "deactivate_on_destroy": True},
+        {"school_id": 2.0**53 - 1, "api_type_id": 8.0},
+        {"school_id": 2**53 - 1, "api_type_id": 8, "active": True, "deactivate_on_destroy": True},
     ),
+    ({"school_id": 2.0**53, "api_type_id": 8.0}, {"school_id"}),  # 2**53 + 1 arrives as this
+    ({"school_id": 2**63, "api_type_id": 1e300}, {"school_id", "api_type_id"}),
+    ({"school_id": "9" * 30, "api_type_id": "1" * 5000}, {"school_id", "api_type_id"}),
+    ({"school_id": "0" * 5000 + "7", "api_type_id": 10**5000}, {"api_type_id"}),
     (
         {"school_id": 1000.0, "api_type_id": 8.0, "active": "TRUE"},
         {"school_id": 1000, "api_type_id": 8, "active": True, "deactivate_on_destroy": True},

@@ -211,3 +211,46 @@ def test_settings_errors_exit_2(emu: RunningEmulator, env: dict[str, str], text:
 def test_bad_arguments_are_usage_errors() -> None:
     result = runner.invoke(cli.app, ["activate", "0", "8"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["activate", "abc", "8"], "must be a whole number greater than 0, got str 'abc'"),
+        (["activate", "9007199254740993", "8"], "below 2**53"),
+        (["deactivate", "1" * 5000, "8"], "below 2**53"),
+        (["clients", "--school-id", "0"], "must be a whole number greater than 0"),
+    ],
+)
+def test_bad_ids_are_usage_errors_with_a_short_message(
+    emu: RunningEmulator, args: list[str], expected: str
+) -> None:
+    result = invoke(emu, *args, env={"COLUMNS": "400"})
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert len(result.stderr) < 1500
+    assert emu.admin.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["--password", " Lead-Space-Pw"], {}, "--password starts with white space"),
+        ([], {"D6_PASSWORD": "Pasted-Pw\n"}, "D6_PASSWORD ends with a newline: was it pasted"),
+        (["--username", "Euro€"], {}, "--username contains a character outside Latin-1"),
+        (
+            ["--base-url", "http://me:Url-Pw-77@127.0.0.1:1/api"],
+            {},
+            "--base-url must not contain a username or password (got 'http://***@127.0.0.1:1/api')",
+        ),
+    ],
+)
+def test_credential_errors_name_the_flag_and_never_show_the_value(
+    emu: RunningEmulator, args: list[str], env: dict[str, str], expected: str
+) -> None:
+    result = invoke(emu, "clients", *args, env={"COLUMNS": "400", **env})
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    for secret in ("Lead-Space-Pw", "Pasted-Pw", "Euro", "Url-Pw-77"):
+        assert secret not in result.stderr
+    assert emu.admin.count() == 0

@@ -547,3 +547,21 @@ def test_listening_socket_is_tcp_so_answers_are_not_held_by_nagle() -> None:
         )
     finally:
         sock.close()
+
+
+@pytest.mark.parametrize("value", ["1" * 5000, str(2**63), 2**63, 1e300])
+def test_hostile_ids_get_a_validation_error_not_a_crash(
+    d6_emulator: RunningEmulator, value: object
+) -> None:
+    headers = {"HTTP-X-USERNAME": d6_emulator.username, "HTTP-X-PASSWORD": d6_emulator.password}
+    url = f"{d6_emulator.base_url}/v2/settings/clientintegrations"
+    listed = requests.get(url, params={"school_id": str(value)}, headers=headers, timeout=10)
+    assert listed.status_code == 400
+    assert listed.json()["validation_errors"]["school_id"] == "The school_id must be an integer"
+    body = {"school_id": value, "api_type_id": 8, "state": True}
+    changed = requests.patch(url, json=body, headers=headers, timeout=10)
+    assert changed.status_code == 400
+    v1 = requests.get(
+        f"{d6_emulator.base_url}/v1/settings/clients/{value}", headers=headers, timeout=10
+    )
+    assert v1.status_code == 400

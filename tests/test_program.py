@@ -83,7 +83,7 @@ def test_no_config_means_no_resources(monkeypatch: pytest.MonkeyPatch) -> None:
         ([{"schoolId": 1000}], "integrations[0].apiTypeId is required"),
         (
             [{"schoolId": 1, "apiTypeId": 8}, {"schoolId": "x", "apiTypeId": 8}],
-            "integrations[1].schoolId must be a whole number greater than 0, got 'x'",
+            "integrations[1].schoolId must be a whole number greater than 0, got str 'x'",
         ),
         (
             [{"schoolId": 1, "apiTypeId": 8.5}],
@@ -95,21 +95,35 @@ def test_no_config_means_no_resources(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         (
             [{"schoolId": True, "apiTypeId": 8}],
-            "integrations[0].schoolId must be a whole number greater than 0, got True",
+            "integrations[0].schoolId must be a whole number greater than 0, got a boolean (True)",
         ),
         (
             [{"schoolId": 1, "apiTypeId": 8, "active": "yes"}],
-            "integrations[0].active must be true or false, got 'yes'",
+            "integrations[0].active must be true or false, got str 'yes'",
         ),
         (
             [{"schoolId": 1, "apiTypeId": 8, "deactivateOnDestroy": 0}],
-            "integrations[0].deactivateOnDestroy must be true or false, got 0",
+            "integrations[0].deactivateOnDestroy must be true or false, got int 0",
         ),
         (
             [{"schoolId": 1, "apiTypeId": 8, "school": 2}],
             "integrations[0] has unknown key(s) school",
         ),
         (["1000/8"], "integrations[0] must be a mapping with schoolId and apiTypeId, got '1000/8'"),
+        (
+            [{"schoolId": 2**53 + 1, "apiTypeId": 8}],
+            "integrations[0].schoolId must be a whole number greater than 0 and below 2**53, got "
+            "9007199254740993: ids from 2**53 (9007199254740992) up cannot be carried exactly",
+        ),
+        (
+            [{"schoolId": "1" * 5000, "apiTypeId": 8}],
+            "integrations[0].schoolId must be a whole number greater than 0 and below 2**53, got "
+            "str '" + "1" * 38 + "…",
+        ),
+        (
+            [{"schoolId": 1, "apiTypeId": 8, "x" * 100_000: 1}],
+            "integrations[0] has unknown key(s) " + "x" * 39 + "…; allowed",
+        ),
         (
             [
                 {"schoolId": 7, "apiTypeId": 8},
@@ -124,13 +138,17 @@ def test_invalid_integrations_name_the_entry(raw: Any, message: str) -> None:
     with pytest.raises(ProgramConfigError) as err:
         parse_integrations(raw)
     assert str(err.value).startswith(message)
+    assert len(str(err.value)) <= 400
 
 
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
         (8, "activateAllAuthorised must be a list of API type ids, got int"),
-        (["eight"], "activateAllAuthorised[0] must be a whole number greater than 0, got 'eight'"),
+        (
+            ["eight"],
+            "activateAllAuthorised[0] must be a whole number greater than 0, got str 'eight'",
+        ),
         ([8, 9, 8], "activateAllAuthorised[2] repeats API type 8"),
     ],
 )

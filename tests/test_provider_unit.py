@@ -13,7 +13,8 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
 from pulumi_d6.errors import ResourceError
-from pulumi_d6.provider import ClientIntegrationProvider, parse_id
+from pulumi_d6.provider import ClientIntegrationProvider
+from pulumi_d6.provider import parse_state_id as parse_id
 
 PASSWORD = "Provider-Unit-Pw-733"
 UNKNOWN: Any = Unknown()  # type: ignore[no-untyped-call]
@@ -162,7 +163,7 @@ def test_a_configured_provider_pickles_without_settings_or_client() -> None:
     provider = ClientIntegrationProvider()
     config = {"d6:username": "u", "d6:password": PASSWORD, "d6:baseUrl": "http://127.0.0.1:9/api"}
     provider.configure(ConfigureRequest(Config(config, "d6-integrations")))
-    provider._get_client()
+    provider._connection()
     blob = serialize_provider(provider)
     raw = base64.b64decode(blob)
     assert PASSWORD.encode() not in raw

@@ -9,6 +9,7 @@ from pulumi_d6.settings import DEFAULT_BASE_URL, resolve_settings
 
 PASSWORD = "s3cr3t-Pa55"
 CREDS = {"d6:username": "alice", "d6:password": PASSWORD}
+ENV_CREDS = {"D6_USERNAME": "alice", "D6_PASSWORD": PASSWORD}
 
 
 def test_defaults_apply_when_only_credentials_are_given() -> None:
@@ -145,3 +146,51 @@ def test_repr_and_str_never_show_the_password() -> None:
     for text in (repr(s), str(s), s.describe_credentials(), str(s.model_dump())):
         assert PASSWORD not in text
     assert s.describe_credentials() == "username from d6:username, password from d6:password"
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("pw\n", "ends with a newline: was it pasted with one?"),
+        ("pw\r\n", "ends with a newline: was it pasted with one?"),
+        (" pw", "starts with white space"),
+        ("pw ", "ends with white space: was it pasted with some?"),
+        ("p\x00w", "contains a control character"),
+        ("p\x7fw", "contains a control character"),
+        ("p€w", "contains a character outside Latin-1"),
+        ("p😀w", "contains a character outside Latin-1"),
+    ],
+)
+def test_a_password_that_cannot_be_a_header_is_refused_without_showing_it(
+    password: str, reason: str
+) -> None:
+    with pytest.raises(SettingsError) as err:
+        resolve_settings(env={"D6_USERNAME": "u", "D6_PASSWORD": password})
+    assert str(err.value).startswith(f"invalid d6 settings: D6_PASSWORD {reason}")
+    assert "pw" not in str(err.value).lower().replace("password", "")
+    assert err.value.__context__ is None
+    assert err.value.__cause__ is None
+
+
+def test_latin1_passwords_are_fine() -> None:
+    settings = resolve_settings(env={"D6_USERNAME": "ü-user", "D6_PASSWORD": "pässwörd%+/= \"'"})
+    assert settings.password.get_secret_value() == "pässwörd%+/= \"'"
+
+
+def test_base_url_errors_never_show_userinfo() -> None:
+    with pytest.raises(SettingsError) as err:
+        resolve_settings(env={**ENV_CREDS, "D6_BASE_URL": "https://u:Sekrit-9@d6.example/api?x"})
+    assert "Sekrit-9" not in str(err.value)
+    assert "https://***@d6.example/api?x" in str(err.value)
+
+
+def test_scrub_replaces_every_form_of_the_password() -> None:
+    settings = resolve_settings(env={"D6_USERNAME": "u", "D6_PASSWORD": "a b/c+d"})
+    text = "raw a b/c+d, quoted a%20b%2Fc%2Bd, plus a+b%2Fc%2Bd, b64 YSBiL2MrZA=="
+    assert settings.scrub(text) == "raw ***, quoted ***, plus ***, b64 ***"
+
+
+def test_unknown_setting_names_are_bounded() -> None:
+    with pytest.raises(SettingsError) as err:
+        resolve_settings({"x" * 10_000: 1}, env=ENV_CREDS)
+    assert len(str(err.value)) < 100

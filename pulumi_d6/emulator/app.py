@@ -186,17 +186,20 @@ def parse_boolean(value: Any, *, query: bool = False) -> bool | None:
     return None
 
 
+SQLITE_MAX_INT = 2**63 - 1
+
+
 def parse_id(value: Any) -> int | None:
-    """A positive integer id given as a JSON number or digit string; None when invalid."""
+    """A positive integer id (JSON number or digit string) SQLite can store; None when invalid."""
     if isinstance(value, bool):
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, int):
-        return value if value > 0 else None
-    if isinstance(value, float) and value.is_integer() and value > 0:
-        return int(value)
+        return value if 0 < value <= SQLITE_MAX_INT else None
     text = value.strip() if isinstance(value, str) else ""
-    if text.isascii() and text.isdigit() and int(text) > 0:
-        return int(value)
+    if text.isascii() and text.isdigit() and len(text.lstrip("0")) <= 19:
+        return parse_id(int(text))
     return None
 
 

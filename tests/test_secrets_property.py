@@ -1,0 +1,154 @@
+"""Property: whatever the password is, no error path shows it, raw, URL-encoded or base64.
+
+Passwords are drawn from arbitrary text. One an HTTP header cannot carry must be refused by
+settings (naming its source); any other is accepted by a fresh emulator and then driven through
+every error path with DEBUG logs on: bad credentials, not authorised, 500, 429, timeout,
+connection refused, validation failed and invalid settings. Errors (with their whole chain),
+outputs, the pickled ``__provider`` and everything logged are searched.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import logging
+import socket
+import traceback
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.dynamic.dynamic import serialize_provider
+
+from pulumi_d6.emulator import EmulatorAdmin, EmulatorConfig, EmulatorServer
+from pulumi_d6.errors import D6Error, SettingsError
+from pulumi_d6.provider import ClientIntegrationProvider
+from pulumi_d6.settings import header_problem, resolve_settings
+
+V2 = "/api/v2/settings/clientintegrations"
+
+
+def forms(secret: str) -> set[str]:
+    found = {secret, quote(secret, safe=""), quote_plus(secret)}
+    for encoding in ("utf-8", "latin-1"):
+        with contextlib.suppress(UnicodeEncodeError):
+            found.add(base64.b64encode(secret.encode(encoding)).decode())
+    return found
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def provider_for(base_url: str, password: str, **extra: str) -> ClientIntegrationProvider:
+    provider = ClientIntegrationProvider()
+    config = {
+        "d6:username": "demo",
+        "d6:password": password,
+        "d6:baseUrl": base_url,
+        "d6:maxRetries": "0",
+        "d6:timeoutSeconds": "0.3",
+        **extra,
+    }
+    provider.configure(ConfigureRequest(Config(config, "d6-integrations")))
+    return provider
+
+
+def attempt(seen: list[str], action: Callable[[], Any]) -> D6Error:
+    """Run ``action``, which must fail with one of our errors; keep every text it produced."""
+    try:
+        result = action()
+    except D6Error as exc:
+        seen.extend(traceback.format_exception(exc))
+        seen.append(repr(exc))
+        return exc
+    raise AssertionError(f"expected an error, got {result!r}")
+
+
+def create(provider: ClientIntegrationProvider, school_id: int, api_type_id: int = 8) -> Any:
+    return provider.create({"school_id": school_id, "api_type_id": api_type_id, "active": True})
+
+
+# Half arbitrary text (mostly refused: it rarely fits a header), half printable Latin-1 with the
+# characters that break naive encoders (% + / = " ' \\ : @ and accented letters), accepted.
+header_safe = st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f")
+passwords = st.one_of(
+    st.text(min_size=12, max_size=40),
+    st.text(header_safe, min_size=12, max_size=40).filter(lambda s: s == s.strip()),
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(password=passwords)
+def test_no_error_path_shows_the_password(password: str) -> None:
+    seen: list[str] = []
+    logger = logging.getLogger("pulumi_d6")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        exercise(password, seen)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    seen.append(stream.getvalue())
+    everything = "\n".join(seen)
+    for form in forms(password):
+        assert form not in everything, f"{form!r} leaked"
+
+
+def exercise(password: str, seen: list[str]) -> None:
+    # Invalid settings, whatever the password: another value is wrong.
+    error = attempt(
+        seen,
+        lambda: resolve_settings(
+            {"username": "demo", "password": password, "timeout_seconds": "soon"}, env={}
+        ),
+    )
+    assert isinstance(error, SettingsError)
+
+    refused = header_problem(password)
+    event("refused by settings" if refused else "driven through every error path")
+    if refused is not None:
+        error = attempt(seen, lambda: create(provider_for("http://127.0.0.1:9/api", password), 1))
+        assert isinstance(error, SettingsError)
+        assert f"d6:password {refused}" in str(error)
+        return
+
+    with EmulatorServer(EmulatorConfig(password=password), seed=3) as server:
+        admin = EmulatorAdmin(server.admin_url)
+        try:
+            provider = provider_for(server.base_url, password)
+            good = create(provider, 1000)  # a success, for its outputs and the pickle
+            seen.append(repr(good.outs))
+            seen.append(base64.b64decode(serialize_provider(provider)).decode("latin-1"))
+
+            wrong = provider_for(server.base_url, password[::-1] + "x")
+            assert "credentials" in str(attempt(seen, lambda: create(wrong, 1001)))
+            assert "not authorised" in str(attempt(seen, lambda: create(provider, 4242)))
+            assert "Validation Failed" in str(attempt(seen, lambda: create(provider, 1001, 77)))
+            admin.inject("status", status=500, count=5, route=V2)
+            attempt(seen, lambda: create(provider, 1001))
+            admin.clear_faults()
+            admin.inject("status", status=429, retry_after="0", count=5, route=V2)
+            attempt(seen, lambda: create(provider, 1001))
+            admin.clear_faults()
+            admin.inject("delay", delay_seconds=0.6, count=3, route=V2)
+            attempt(seen, lambda: create(provider, 1002))
+            admin.clear_faults()
+        finally:
+            admin.close()
+    refused_port = provider_for(f"http://127.0.0.1:{closed_port()}/api", password)
+    assert "could not reach d6" in str(attempt(seen, lambda: create(refused_port, 1)))
