@@ -7,9 +7,13 @@ leak through ``str()`` or a traceback.
 
 from __future__ import annotations
 
+import json
 import reprlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import requests
 
 EXCERPT_CHARS = 200
 SHOWN_CHARS = 40
@@ -189,6 +193,96 @@ class D6TimeoutError(D6ConnectionError):
     """d6 did not answer within the read timeout, after all retries."""
 
 
+# ------------------------------------------------------------- status mapping
+
+ROUTE_NOT_FOUND_HINT = (
+    "d6 does not serve this route for your credentials; if you are on v2, "
+    "try d6:apiVersion=v1 (D6_API_VERSION=v1)"
+)
+
+
+def d6_message(body: Any) -> str:
+    """d6's own message, bounded: v2 ``message``, v1 ``error_description`` (or ``error``)."""
+    if isinstance(body, Mapping):
+        for key in ("message", "error_description", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return excerpt(value)
+    return ""
+
+
+def _is_not_authorised(message: str) -> bool:
+    lowered = message.lower().replace("authorized", "authorised")
+    return "not authorised access" in lowered or "access not authorised" in lowered
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    try:
+        return float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+
+
+def method_of(response: requests.Response) -> str:
+    request = response.request
+    return (request.method or "?") if request is not None else "?"
+
+
+def error_from_response(
+    response: requests.Response, *, credentials_hint: str, max_retries: int
+) -> APIError:
+    """The typed error for an error status, with d6's own message when it sent JSON.
+
+    One flat mapping, kept apart from sending (as openai-python's ``_make_status_error``).
+    ``credentials_hint`` says where the credentials came from, never what they are.
+    """
+    status = response.status_code
+    text = response.text
+    try:
+        body: Any = json.loads(text) if text.strip() else None
+    except ValueError:
+        body = None
+    message = d6_message(body)
+    if not message and text.strip():
+        message = f"non-JSON error body {excerpt(text)!r}"
+    elif not message:
+        message = response.reason or "no body"
+    common: dict[str, Any] = {
+        "status": status,
+        "method": method_of(response),
+        "url": response.url,
+        "body_excerpt": excerpt(text),
+    }
+    if status == 400:
+        errors = body.get("validation_errors") if isinstance(body, Mapping) else None
+        if isinstance(errors, Mapping) or message == "Validation Failed":
+            fields = {str(k): excerpt(str(v)) for k, v in (errors or {}).items()}
+            return ValidationFailedError(message, validation_errors=fields, **common)
+        return BadRequestError(message, **common)
+    if status == 401:
+        if _is_not_authorised(message):
+            return NotAuthorisedError(message, **common)
+        hint = f"check the integrator credentials: {credentials_hint}"
+        return BadCredentialsError(f"{message} ({hint})", **common)
+    if status == 403:
+        return ForbiddenError(message, **common)
+    if status == 404:
+        if "route_not_found" in message or "route not found" in message.lower():
+            message = f"{message}: {ROUTE_NOT_FOUND_HINT}"
+        return NotFoundError(message, **common)
+    if status == 405:
+        return MethodNotAllowedError(message, **common)
+    if status == 429:
+        return RateLimitedError(
+            f"{message} (still rate limited after {max_retries} retries)",
+            retry_after=_retry_after(response),
+            **common,
+        )
+    if status >= 500:
+        return ServerError(message, **common)
+    return APIError(message, **common)
+
+
 __all__ = [
     "APIError",
     "BadCredentialsError",
@@ -208,6 +302,9 @@ __all__ = [
     "ServerError",
     "SettingsError",
     "ValidationFailedError",
+    "d6_message",
+    "error_from_response",
     "excerpt",
+    "method_of",
     "shown",
 ]

@@ -1,4 +1,6 @@
-"""HTTP transport: a requests Session with urllib3 retries and a shared client-side throttle.
+"""HTTP transport: a requests Session with urllib3 retries, a shared client-side throttle, the
+credentials as a requests ``AuthBase``, and the translation of answers (and of no answer) into
+JSON or typed errors.
 
 Retries live in urllib3's ``Retry`` (not a hand-written loop) so they cover connection errors,
 read errors and retryable statuses alike. PATCH and POST are retried because setting an
@@ -8,6 +10,7 @@ treats as success.
 
 from __future__ import annotations
 
+import json as json_module
 import logging
 import os
 import threading
@@ -16,12 +19,25 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
+from pydantic import SecretStr
 from requests.adapters import HTTPAdapter
 from typing_extensions import Self
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from ._version import __version__
+from .errors import (
+    APIError,
+    D6ConnectionError,
+    D6Error,
+    D6TimeoutError,
+    InvalidResponseError,
+    error_from_response,
+    excerpt,
+    method_of,
+)
+from .settings import D6Settings
 
 log = logging.getLogger("pulumi_d6.http")
 
@@ -161,3 +177,184 @@ def attempts_of(response: requests.Response) -> int:
     retries = getattr(response.raw, "retries", None)
     history = getattr(retries, "history", ()) or ()
     return len(history) + 1
+
+
+class D6Auth(requests.auth.AuthBase):
+    """d6's two credential headers, attached to each request as it is sent (python-gitlab's
+    ``PrivateTokenAuth`` pattern): the session never holds them as default headers."""
+
+    def __init__(self, username: str, password: SecretStr) -> None:
+        self._username = username
+        self._password = password
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["HTTP-X-USERNAME"] = self._username
+        request.headers["HTTP-X-PASSWORD"] = self._password.get_secret_value()
+        return request
+
+    def __repr__(self) -> str:
+        return f"D6Auth(username={self._username!r})"
+
+
+class Transport:
+    """Sends requests to one d6 API root and turns what comes back into JSON or typed errors.
+
+    Everything generic about talking to d6 lives here (the session, retries, the throttle, the
+    credentials, logging, redirects, transport errors, body parsing); what the endpoints mean is
+    in ``dialects.py``.
+    """
+
+    def __init__(self, settings: D6Settings, *, session: requests.Session | None = None) -> None:
+        self.settings = settings
+        rps = settings.requests_per_second
+        throttle = Throttle(rps) if rps else None
+        self.session = session or build_session(
+            settings.base_url, max_retries=settings.max_retries, throttle=throttle
+        )
+        self.session.auth = D6Auth(settings.username, settings.password)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> requests.Response:
+        """One request (retried by urllib3); any answer comes back, no answer raises."""
+        s = self.settings
+        url = f"{s.base_url}{path}"
+        started = time.monotonic()
+        error: D6Error | None = None
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                timeout=(s.connect_timeout_seconds, s.timeout_seconds),
+                allow_redirects=False,
+            )
+        except (requests.exceptions.RequestException, UnicodeError, ValueError) as exc:
+            error = self._transport_error(exc, method, url)
+        if error is not None:
+            raise error  # outside the except: the transport's own exception is not chained
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s -> %d in %.1f ms (attempts: %d) headers=%s",
+                method,
+                response.url,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+                attempts_of(response),
+                redact_headers(dict(response.request.headers)),
+            )
+        if 300 <= response.status_code < 400:
+            location = response.headers.get("Location", "?")
+            raise self.invalid(
+                response,
+                f"unexpected redirect to {location}; check d6:baseUrl (redirects are not followed)",
+            )
+        return response
+
+    # ------------------------------------------------------------- bodies
+
+    def error_for(self, response: requests.Response) -> APIError:
+        return error_from_response(
+            response,
+            credentials_hint=self.settings.describe_credentials(),
+            max_retries=self.settings.max_retries,
+        )
+
+    def success_json(self, response: requests.Response) -> Any:
+        """The JSON body of a 2xx answer; an error status raises its typed error."""
+        if not 200 <= response.status_code < 300:
+            raise self.error_for(response)
+        return self.expect_json(response)
+
+    def optional_json(self, response: requests.Response) -> Any:
+        """Parsed JSON, or None for an empty body (v1's 204, some 200s); garbage raises."""
+        if not response.content.strip():
+            return None
+        return self.expect_json(response)
+
+    def expect_json(self, response: requests.Response) -> Any:
+        text = response.text
+        if not text.strip():
+            raise self.invalid(response, "empty body where JSON was expected")
+        try:
+            return json_module.loads(text)
+        except ValueError:
+            kind = "an HTML page" if text.lstrip().startswith("<") else "malformed JSON"
+            error = self.invalid(response, f"{kind} where JSON was expected")
+        raise error
+
+    @staticmethod
+    def invalid(response: requests.Response, what: str) -> InvalidResponseError:
+        return InvalidResponseError(
+            f"{what}: {excerpt(response.text)!r}" if response.text.strip() else what,
+            status=response.status_code,
+            method=method_of(response),
+            url=response.url,
+            body_excerpt=excerpt(response.text),
+        )
+
+    # ------------------------------------------------------------- no answer
+
+    def _transport_error(self, exc: Exception, method: str, url: str) -> D6Error:
+        """A typed error for a request that got no answer. Text from the transport is copied only
+        for network failures, and scrubbed: other failures (a header requests refuses) may quote
+        a header value, and header values carry the credentials."""
+        s = self.settings
+        if not isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+            return D6Error(
+                f"{method} {url} could not be sent ({type(exc).__name__}); check d6:baseUrl, "
+                f"d6:username and d6:password ({s.describe_credentials()})"
+            )
+        tries = f"{s.max_retries + 1} attempt(s)"
+        if isinstance(exc, requests.exceptions.ReadTimeout) or _caused_by_read_timeout(exc):
+            return D6TimeoutError(
+                f"no answer within d6:timeoutSeconds={s.timeout_seconds:g}s after {tries}",
+                method=method,
+                url=url,
+            )
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return D6ConnectionError(
+                f"could not connect within {s.connect_timeout_seconds:g}s after {tries}",
+                method=method,
+                url=url,
+            )
+        reason = s.scrub(_root_reason(exc))
+        return D6ConnectionError(
+            f"could not reach d6 at {s.base_url} after {tries}: {reason}", method=method, url=url
+        )
+
+
+def _caused_by_read_timeout(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: Any = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ReadTimeoutError | requests.exceptions.ReadTimeout):
+            return True
+        nested = getattr(current, "reason", None)
+        if nested is None and getattr(current, "args", None):
+            nested = current.args[0] if isinstance(current.args[0], BaseException) else None
+        current = nested
+    return False
+
+
+def _root_reason(exc: BaseException) -> str:
+    current: Any = exc
+    for _ in range(6):
+        nested = getattr(current, "reason", None)
+        if nested is None and current.args and isinstance(current.args[0], BaseException):
+            nested = current.args[0]
+        if nested is None:
+            break
+        current = nested
+    text = str(current) or type(current).__name__
+    return excerpt(text, 160)

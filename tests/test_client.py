@@ -215,7 +215,9 @@ def test_already_in_that_state_is_not_an_error(
     assert len(rsps.calls) == 1
 
 
-def test_405_falls_back_to_post_once_per_process(rsps: responses.RequestsMock) -> None:
+def test_405_falls_back_to_post_once_per_client(rsps: responses.RequestsMock) -> None:
+    """Learnt per client: the provider process has one, so it is learnt once per process,
+    and two clients (tests, two API roots) never leak it into each other."""
     rsps.patch(V2, status=405, json={"success": False, "message": "Method not allowed"})
     rsps.post(
         V2,
@@ -225,9 +227,12 @@ def test_405_falls_back_to_post_once_per_process(rsps: responses.RequestsMock) -
             "data": record(1, 8, True),
         },
     )
-    make_client().activate(1, 8)
-    make_client().activate(2, 8)  # a second client in the same process remembers
+    client = make_client()
+    client.activate(1, 8)
+    client.activate(2, 8)  # the same client remembers
     assert [c.request.method for c in rsps.calls] == ["PATCH", "POST", "POST"]
+    make_client().activate(3, 8)  # a new client learns for itself
+    assert [c.request.method for c in rsps.calls][3:] == ["PATCH", "POST"]
 
 
 def test_v1_change_state_patches_the_school_path_and_accepts_204(
@@ -518,9 +523,9 @@ def test_proxy_and_ca_bundle_come_from_the_environment_once(
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "localhost")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/corp.pem")
-    session = make_client()._session
+    session = make_client()._transport.session
     assert session.trust_env is False, "no per-request environment or ~/.netrc lookups"
     assert session.proxies["https"] == "http://proxy.internal:3128"
     assert session.verify == "/etc/ssl/certs/corp.pem"
-    local = make_client(base_url="http://localhost:8787/api")._session
+    local = make_client(base_url="http://localhost:8787/api")._transport.session
     assert "http" not in local.proxies, "NO_PROXY is honoured"

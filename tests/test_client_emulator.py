@@ -123,8 +123,10 @@ def test_post_fallback_against_a_patchless_server(d6_emulator_factory: Factory) 
     client = client_for(emu)
     client.activate(1000, 8)
     client.activate(1001, 8)
-    client_for(emu).activate(1000, 9)
     assert emu.admin.count(method="PATCH") == 1
+    assert emu.admin.count(method="POST") == 2
+    client_for(emu).activate(1000, 9)  # learnt per client: a new one asks PATCH first
+    assert emu.admin.count(method="PATCH") == 2
     assert emu.admin.count(method="POST") == 3
 
 
