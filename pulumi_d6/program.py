@@ -17,6 +17,7 @@ from typing import Any
 
 import pulumi
 
+from .codegen import resource_name
 from .errors import SHOWN_CHARS, InvalidValueError, excerpt, shown
 from .lookup import get_client_integrations
 from .models import ClientIntegrationInfo, parse_flag, parse_id
@@ -41,10 +42,6 @@ class Entry:
     def resource_name(self) -> str:
         """Stable Pulumi name, also what ``pulumi-d6 codegen`` writes."""
         return resource_name(self.school_id, self.api_type_id)
-
-
-def resource_name(school_id: int, api_type_id: int) -> str:
-    return f"school-{school_id}-api-{api_type_id}"
 
 
 def parse_integrations(raw: Any) -> list[Entry]:

@@ -427,8 +427,8 @@ def test_request_log_counts_by_method_route_and_status(d6_emulator: RunningEmula
 def test_admin_drift_revoke_and_authorise(d6_emulator: RunningEmulator) -> None:
     admin = d6_emulator.admin
     created = admin.authorise(77, 8, school_name="Drift High", active=True)
-    assert created["school_name"] == "Drift High"
-    assert created["activated_by_integrator"] == "Yes"
+    assert created.school_name == "Drift High"
+    assert created.active is True
     admin.set_active(77, 8, False)
     assert admin.is_active(77, 8) is False
     assert admin.revoke(77, 8) is True

@@ -82,6 +82,8 @@ def test_create_activates_and_returns_full_outputs(
     assert result.action == "create"
     assert result.state is not None
     assert result.state.id == "1000/8"
+    live = d6_emulator.admin.integration(1000, 8)
+    assert live is not None
     assert result.state.outs == {
         "school_id": 1000,
         "api_type_id": 8,
@@ -90,7 +92,7 @@ def test_create_activates_and_returns_full_outputs(
         "school_name": "Greenfield Primary School",
         "admin_email_address": "admin@greenfield-primary-school.d6-emulator.test",
         "telephone_calling_code": "27",
-        "telephone_number": d6_emulator.admin.integration(1000, 8)["telephone_number"],  # type: ignore[index]
+        "telephone_number": live.telephone_number,
         "api_type": "Admin+ API",
     }
     assert isinstance(from_struct(result.state.outputs)["school_id"], float), (

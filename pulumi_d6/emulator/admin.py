@@ -1,10 +1,58 @@
-"""A small client for the emulator's admin routes, for tests, benchmarks and users' own CI."""
+"""A small client for the emulator's admin routes, for tests, benchmarks and users' own CI.
+
+It answers with typed records: an integration is the API's own :class:`ClientIntegrationInfo`
+(the emulator's record *is* the API shape), the rest are TypedDicts of the admin JSON.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import requests
+
+from ..models import ClientIntegrationInfo
+
+
+class Health(TypedDict):
+    status: str
+    schools: int
+    integrations: int
+    active: int
+
+
+class LogCount(TypedDict):
+    method: str
+    route: str
+    status: int
+    count: int
+
+
+class LogEntry(TypedDict):
+    method: str
+    route: str
+    path: str
+    query: str
+    status: int
+    fault: str | None
+    at: float
+
+
+class RequestLogSnapshot(TypedDict):
+    total: int
+    counts: list[LogCount]
+    entries: list[LogEntry]
+
+
+class PendingFault(TypedDict):
+    kind: str
+    route: str
+    method: str
+    count: int
+    status: int
+    retry_after: str | None
+    delay_seconds: float
+    fired: int
+    remaining: int
 
 
 class EmulatorAdmin:
@@ -22,8 +70,8 @@ class EmulatorAdmin:
         response.raise_for_status()
         return response.json()
 
-    def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "/health")
+    def health(self) -> Health:
+        result: Health = self._call("GET", "/health")
         return result
 
     def reset(self, seed: int = 0) -> None:
@@ -31,27 +79,27 @@ class EmulatorAdmin:
 
     def authorise(
         self, school_id: int, api_type_id: int, *, active: bool = False, **details: str
-    ) -> dict[str, Any]:
+    ) -> ClientIntegrationInfo:
         body = {"school_id": school_id, "api_type_id": api_type_id, "active": active, **details}
-        result: dict[str, Any] = self._call("POST", "/authorisations", json=body)
-        return result
+        return ClientIntegrationInfo.model_validate(
+            self._call("POST", "/authorisations", json=body)
+        )
 
     def revoke(self, school_id: int, api_type_id: int) -> bool:
         return bool(self._call("DELETE", f"/authorisations/{school_id}/{api_type_id}")["revoked"])
 
-    def integration(self, school_id: int, api_type_id: int) -> dict[str, Any] | None:
+    def integration(self, school_id: int, api_type_id: int) -> ClientIntegrationInfo | None:
         response = self._session.get(
             f"{self.admin_url}/integrations/{school_id}/{api_type_id}", timeout=self.timeout
         )
         if response.status_code == 404:
             return None
         response.raise_for_status()
-        result: dict[str, Any] = response.json()
-        return result
+        return ClientIntegrationInfo.model_validate(response.json())
 
     def is_active(self, school_id: int, api_type_id: int) -> bool | None:
         found = self.integration(school_id, api_type_id)
-        return None if found is None else found["activated_by_integrator"] == "Yes"
+        return None if found is None else found.active
 
     def set_active(self, school_id: int, api_type_id: int, active: bool) -> None:
         """Drift: change the state as if someone did it in the d6+ UI."""
@@ -82,15 +130,15 @@ class EmulatorAdmin:
             },
         )
 
-    def pending_faults(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._call("GET", "/faults")
+    def pending_faults(self) -> list[PendingFault]:
+        result: list[PendingFault] = self._call("GET", "/faults")
         return result
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 
-    def requests(self, last: int = 100) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "/requests", params={"last": last})
+    def requests(self, last: int = 100) -> RequestLogSnapshot:
+        result: RequestLogSnapshot = self._call("GET", "/requests", params={"last": last})
         return result
 
     def count(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from .admin import EmulatorAdmin
-from .app import EmulatorConfig
+from .config import EmulatorConfig
 from .server import EmulatorServer
 
 

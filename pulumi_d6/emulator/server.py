@@ -16,7 +16,9 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .app import TRANSPORT_KEY, EmulatorConfig, Scope, create_app
+from .app import create_app
+from .config import EmulatorConfig
+from .middleware import TRANSPORT_KEY, Scope
 from .store import Store
 
 

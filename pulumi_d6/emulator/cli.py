@@ -1,0 +1,98 @@
+"""``pulumi-d6 emulator``: run the local d6 emulator in the foreground until Ctrl-C.
+
+A Typer sub-app (as fastapi-cli attaches optional sub-CLIs), so the main CLI imports FastAPI and
+uvicorn only when this command runs. ``BANNER`` starts the first line it prints; tools that start
+the emulator as a subprocess read the base URL from it (``pulumi_d6.testing.processes``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+BANNER = "d6 emulator listening on "
+EXIT_USAGE = 2
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, subcommand_metavar="")
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@app.callback(invoke_without_command=True)
+def emulator(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8787,
+    db: Annotated[
+        str,
+        typer.Option(help="SQLite file for the state (kept across restarts), or :memory:."),
+    ] = ".emulator/d6.db",
+    seed: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Create this many schools (ids from 1000), authorised for 8 and 9; added to "
+            "what the database already holds.",
+        ),
+    ] = 0,
+    username: Annotated[str, typer.Option(help="Integrator username it accepts.")] = "demo",
+    password: Annotated[
+        str, typer.Option(help="Integrator password it accepts.", show_default=False)
+    ] = "demo",  # noqa: S107 - the emulator's documented demo credential, not a real secret
+    page_size: Annotated[int, typer.Option(min=1, help="Default page size (meta.limit).")] = 10,
+    max_page_size: Annotated[
+        int, typer.Option(min=1, help="Largest page allowed (meta.max_allowed_limit).")
+    ] = 50,
+    rate_limit: Annotated[
+        float | None, typer.Option(min=0.001, help="Requests/second before 429 with Retry-After.")
+    ] = None,
+    latency_ms: Annotated[
+        float,
+        typer.Option(min=0, help="Delay every answer by this many ms, as a WAN round trip."),
+    ] = 0,
+    v2_state_methods: Annotated[
+        str, typer.Option(help="Methods v2 change-state accepts (others get 405).")
+    ] = "PATCH,POST",
+    api_versions: Annotated[
+        str, typer.Option(help="API versions served; others answer 404 route_not_found.")
+    ] = "v1,v2",
+    access_log: Annotated[bool, typer.Option(help="Log each request line.")] = False,
+) -> None:
+    """Run the local d6 emulator until Ctrl-C."""
+    try:
+        from . import EmulatorConfig, EmulatorServer
+    except ImportError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    try:
+        config = EmulatorConfig(
+            username=username,
+            password=password,
+            page_size=page_size,
+            max_page_size=max_page_size,
+            rate_limit=rate_limit,
+            latency_ms=latency_ms,
+            v2_state_methods=frozenset(m.upper() for m in _csv(v2_state_methods)),
+            api_versions=frozenset(v.lower() for v in _csv(api_versions)),
+        )
+        if db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        server = EmulatorServer(
+            config, host=host, port=port, db=db, seed=seed, log_level="info", access_log=access_log
+        )
+    except (ValueError, OSError) as exc:
+        message = str(exc)
+    else:
+        message = ""
+    if message:
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        typer.echo(f"{BANNER}{server.base_url}")
+        typer.echo(f"admin API on {server.admin_url} (state in {db}; Ctrl-C stops)")
+        server.serve_forever()
+    except KeyboardInterrupt:  # Ctrl-C before uvicorn took over the signal is a clean stop too
+        server.store.close()
