@@ -13,7 +13,6 @@ import math
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -27,9 +26,9 @@ from typing import Any
 import requests
 
 from pulumi_d6.client import D6Client
-from pulumi_d6.emulator.admin import EmulatorAdmin
 from pulumi_d6.settings import resolve_settings
-from tests.engine import EngineStack, ProviderProcess, ResourceState
+from pulumi_d6.testing.engine import EngineStack, ProviderProcess, ResourceState
+from pulumi_d6.testing.processes import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -59,29 +58,11 @@ class Report:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
-class Emulator:
+class Emulator(EmulatorProcess):
     """`pulumi-d6 emulator` in its own process, as a user runs it."""
 
-    def __init__(self, *extra: str) -> None:
-        command = [sys.executable, "-m", "pulumi_d6.cli", "emulator", "--port", "0"]
-        self.proc = subprocess.Popen(
-            [*command, "--db", ":memory:", *extra],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.base_url = (
-            self.proc.stdout.readline().strip().removeprefix("d6 emulator listening on ")
-        )
-        self.admin = EmulatorAdmin(self.base_url.removesuffix("/api") + "/_emulator")
-
     def config(self, **extra: str) -> dict[str, str]:
-        return {"d6:username": "demo", "d6:password": "demo", "d6:baseUrl": self.base_url, **extra}
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+        return {**self.stack_config(), **extra}
 
 
 def keys_for(n: int) -> list[tuple[int, int]]:
@@ -207,17 +188,19 @@ def create_overhead(report: Report, emu: Emulator, samples: int = 200) -> None:
     url = emu.base_url + "/v2/settings/clientintegrations"
     try:
         checked = [
-            stack.p.check(stack.urn(f"o-{i}"), {}, {"school_id": 1000 + i, "api_type_id": 8}).inputs
+            stack.process.check(
+                stack.urn(f"o-{i}"), {}, {"school_id": 1000 + i, "api_type_id": 8}
+            ).inputs
             for i in range(samples)
         ]
-        stack.p.create(stack.urn("warm"), checked[0])
+        stack.process.create(stack.urn("warm"), checked[0])
         session.patch(
             url, headers=AUTH, json={"school_id": 1000, "api_type_id": 9, "state": True}, timeout=30
         )
         engine, raw = [], []
         for i in range(1, samples):
             start = time.perf_counter()
-            stack.p.create(stack.urn(f"o-{i}"), checked[i])
+            stack.process.create(stack.urn(f"o-{i}"), checked[i])
             engine.append(time.perf_counter() - start)
             start = time.perf_counter()
             body = {"school_id": 1000 + i, "api_type_id": 9, "state": True}

@@ -13,13 +13,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-import requests
+from pulumi_d6.testing.processes import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 PORT = 8787  # Pulumi.dev.yaml points the dev stack here
@@ -62,41 +61,9 @@ def demo_env(root: Path = ROOT, base: Mapping[str, str] | None = None) -> dict[s
 def running_emulator(port: int = PORT, db: Path = DB, seed: int = SEED) -> Iterator[str]:
     """Start ``pulumi-d6 emulator`` in the background and stop it however the block ends."""
     db.parent.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable, "-m", "pulumi_d6.cli", "emulator",
-        "--port", str(port), "--db", str(db), "--seed", str(seed),
-    ]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline().strip()
-        prefix = "d6 emulator listening on "
-        if not first.startswith(prefix):
-            proc.wait(timeout=10)
-            assert proc.stderr is not None
-            raise RuntimeError(f"the emulator did not start: {first} {proc.stderr.read().strip()}")
-        base_url = first.removeprefix(prefix)
-        _wait_healthy(base_url.removesuffix("/api") + "/_emulator/health")
-        yield base_url
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def _wait_healthy(url: str, attempts: int = 100) -> None:
-    for _ in range(attempts):
-        try:
-            if requests.get(url, timeout=1).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the emulator did not become healthy at {url}")
+    with EmulatorProcess("--port", str(port), "--db", str(db), "--seed", str(seed)) as emu:
+        emu.admin.health()
+        yield emu.base_url
 
 
 def run(command: list[str], env: Mapping[str, str]) -> None:

@@ -17,8 +17,14 @@ from pulumi.runtime.proto import provider_pb2
 
 from pulumi_d6.emulator import EmulatorServer
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
-
-from .engine import UNKNOWN, CheckFailed, EngineError, EngineStack, ProviderProcess, from_struct
+from pulumi_d6.testing.engine import (
+    UNKNOWN,
+    CheckFailed,
+    EngineError,
+    EngineStack,
+    ProviderProcess,
+    from_struct,
+)
 
 V2 = "/api/v2/settings/clientintegrations"
 DIFF_NONE = provider_pb2.DiffResponse.DIFF_NONE
@@ -143,7 +149,7 @@ def test_preview_with_unknowns_neither_fails_nor_calls_the_api(
 
 
 def test_check_keeps_unknowns_in_its_inputs(stack: EngineStack) -> None:
-    checked = stack.p.check(stack.urn("u"), {}, declared(UNKNOWN, UNKNOWN, active=UNKNOWN))
+    checked = stack.process.check(stack.urn("u"), {}, declared(UNKNOWN, UNKNOWN, active=UNKNOWN))
     assert list(checked.failures) == []
     inputs = from_struct(checked.inputs, keep_unknowns=True)
     assert isinstance(inputs["school_id"], Unknown)
@@ -274,7 +280,7 @@ def test_refresh_after_the_school_revoked_drops_the_resource(
 def test_resource_get_reads_with_inputs_only(stack: EngineStack) -> None:
     created = stack.up("g", declared())
     assert created.state is not None
-    read = stack.p.read(created.state.urn, "1000/8", None, created.state.inputs)
+    read = stack.process.read(created.state.urn, "1000/8", None, created.state.inputs)
     assert read.id == "1000/8"
     assert from_struct(read.properties)["active"] is True
 

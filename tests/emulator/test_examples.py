@@ -10,9 +10,9 @@ import yaml
 
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 
-from .mocking import run_program
+from ..mocking import run_program
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.mark.parametrize("name", ["basic", "auto_activate"])

@@ -14,7 +14,7 @@ import pytest
 from pulumi_d6.emulator import EmulatorServer
 from pulumi_d6.settings import DEFAULT_BASE_URL, SETTING_KEYS, D6Settings
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 def test_readme_starts_with_the_two_commands() -> None:

@@ -12,7 +12,7 @@ from types import ModuleType
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_demo() -> ModuleType:

@@ -17,11 +17,10 @@ from typing import Any
 import pytest
 
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
-
-from .engine import EngineError, EngineStack, ProviderProcess, ResourceState
+from pulumi_d6.testing.engine import EngineError, EngineStack, ProviderProcess, ResourceState
 
 V2 = "/api/v2/settings/clientintegrations"
-DOC = Path(__file__).resolve().parents[1] / "docs" / "RELIABILITY.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "RELIABILITY.md"
 OPS = ("create", "update", "read", "delete")
 
 

@@ -12,8 +12,7 @@ from pulumi_d6.bulkread import TARGETED_READS, BulkReader
 from pulumi_d6.client import D6Client
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 from pulumi_d6.settings import resolve_settings
-
-from .engine import EngineStack, ProviderProcess, ResourceState, to_struct
+from pulumi_d6.testing.engine import EngineStack, ProviderProcess, ResourceState, to_struct
 
 PAGE = 50
 

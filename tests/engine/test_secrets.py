@@ -3,52 +3,28 @@
 from __future__ import annotations
 
 import base64
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pulumi_d6.emulator.admin import EmulatorAdmin
-
-from .engine import EngineError, EngineStack, ProviderProcess, from_struct
+from pulumi_d6.testing.engine import EngineError, EngineStack, ProviderProcess, from_struct
+from pulumi_d6.testing.processes import EmulatorProcess
 
 PASSWORD = "Zebra-Secret-Canary-7341"
 WRONG = "Wrong-Canary-Password-1188"
 V2 = "/api/v2/settings/clientintegrations"
 
 
-class CliEmulator:
-    """The emulator as users run it (CLI, access log on), so its own logs can be searched."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pulumi_d6.cli", "emulator", "--port", "0", "--seed", "5",
-             "--db", str(tmp / "d6.db"), "--password", PASSWORD, "--access-log"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert self.proc.stdout is not None
-        self.first = self.proc.stdout.readline()
-        self.base_url = self.first.strip().removeprefix("d6 emulator listening on ")
-        self.admin = EmulatorAdmin(self.base_url.removesuffix("/api") + "/_emulator")
-
-    def stop(self) -> str:
-        self.proc.send_signal(signal.SIGINT)
-        out, err = self.proc.communicate(timeout=30)
-        return self.first + out + err
-
-
 @pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[CliEmulator]:
-    emu = CliEmulator(tmp_path)
-    yield emu
-    if emu.proc.poll() is None:
-        emu.stop()
+def emulator(tmp_path: Path) -> Iterator[EmulatorProcess]:
+    """The emulator as users run it (CLI, access log on), so its own logs can be searched."""
+    args = ["--seed", "5", "--db", str(tmp_path / "d6.db"), "--password", PASSWORD]
+    with EmulatorProcess(*args, "--access-log") as emu:
+        yield emu
 
 
-def test_the_password_appears_nowhere(emulator: CliEmulator) -> None:
+def test_the_password_appears_nowhere(emulator: EmulatorProcess) -> None:
     debug = {"D6_LOG_LEVEL": "DEBUG"}
     config = {
         "d6:username": "demo",
@@ -104,7 +80,8 @@ def test_the_password_appears_nowhere(emulator: CliEmulator) -> None:
         for process in (good, wrong, from_env):
             process.close()
             seen.append(process.output)
-    seen.append(emulator.stop())
+    emulator.stop()
+    seen.append(emulator.output)
     everything = "\n".join(seen)
     assert "retrying" in everything, "DEBUG logs were on"
     assert "HTTP-X-PASSWORD': '<redacted>'" in everything

@@ -15,7 +15,7 @@ from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 from pulumi_d6.program import main as root_program
 from pulumi_d6.program import parse_integrations
 
-from .mocking import run_program
+from ..mocking import run_program
 
 runner = CliRunner()
 PASSWORD = "Cli-Test-Pw-6604"

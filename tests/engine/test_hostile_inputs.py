@@ -16,8 +16,13 @@ from urllib.parse import quote
 import pytest
 
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
-
-from .engine import CheckFailed, EngineError, EngineStack, ProviderProcess, to_struct
+from pulumi_d6.testing.engine import (
+    CheckFailed,
+    EngineError,
+    EngineStack,
+    ProviderProcess,
+    to_struct,
+)
 
 TYPE_ROOT = "urn:pulumi:dev::d6-integrations::pulumi-python:dynamic/d6:ClientIntegration::"
 FOREIGN = ("ValueError", "UnicodeEncodeError", "UnicodeError", "requests.exceptions", "urllib3")

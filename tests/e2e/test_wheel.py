@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import venv
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from pulumi_d6.testing.processes import EmulatorProcess
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_wheel_installs_into_a_fresh_venv(tmp_path: Path) -> None:
@@ -53,15 +54,6 @@ def test_wheel_installs_into_a_fresh_venv(tmp_path: Path) -> None:
         [str(python), "-m", "pip", "install", "--quiet", f"{wheel}[emulator]"],
         check=True, capture_output=True, timeout=900,
     )  # fmt: skip
-    server = subprocess.Popen(
-        [str(cli), "emulator", "--port", "0", "--db", ":memory:", "--seed", "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        first = server.stdout.readline()
-        assert first.startswith("d6 emulator listening on http://127.0.0.1:")
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.communicate(timeout=30)
-    assert server.returncode == 0
+    with EmulatorProcess("--seed", "3", command=[str(cli), "emulator"]) as server:
+        assert server.first_line.startswith("d6 emulator listening on http://127.0.0.1:")
+    assert server.proc.returncode == 0

@@ -1,10 +1,11 @@
 """Play the Pulumi engine against ``python -m pulumi.dynamic`` over gRPC.
 
 This is what the Pulumi CLI's ``pulumi-resource-pulumi-python`` plugin runs. The helper sends the
-same requests the engine sends (reference/pulumi-dynamic.md §3): ``Configure`` first, then
-Check/Diff/Create/Read/Update/Delete with the serialized provider in ``__provider`` and numbers
-travelling as protobuf doubles. ``EngineStack`` adds the engine's step logic for ``up``,
-``preview``, ``refresh`` and ``destroy`` on one resource, so tests read like a user's runs.
+same requests the engine sends (docs/ARCHITECTURE.md, "How the tests stand in for the CLI"):
+``Configure`` first, then Check/Diff/Create/Read/Update/Delete with the serialized provider in
+``__provider`` and numbers travelling as protobuf doubles. ``EngineStack`` adds the engine's step
+logic for ``up``, ``preview``, ``refresh`` and ``destroy`` on one resource, so tests and
+benchmarks read like a user's runs.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
+from typing import Any, Literal
 
 import grpc
 from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from pulumi_d6.provider import ClientIntegrationProvider
+from ..provider import ClientIntegrationProvider
 
 TYPE = "pulumi-python:dynamic/d6:ClientIntegration"
 PROJECT = "d6-integrations"
@@ -50,9 +52,16 @@ class EngineError(Exception):
 
 
 class ProviderProcess:
-    """One ``python -m pulumi.dynamic`` process, configured like the engine configures it."""
+    """One ``python -m pulumi.dynamic`` process, configured like the engine configures it.
 
-    def __init__(self, config: dict[str, str] | None, env: dict[str, str] | None = None) -> None:
+    Use it as a context manager. ``config`` (``d6:*`` keys) is sent with ``Configure`` at once;
+    pass None to call :meth:`configure` yourself (or never, as ``pulumi import`` does). ``D6_*``
+    variables of this process are not inherited: pass them in ``env``.
+    """
+
+    def __init__(
+        self, config: dict[str, str] | None = None, env: dict[str, str] | None = None
+    ) -> None:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("D6_")}
         full_env.update(env or {})
         full_env["PULUMI_PROJECT"] = PROJECT
@@ -84,10 +93,25 @@ class ProviderProcess:
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
         self.provider = serialize_provider(ClientIntegrationProvider())
         if config is not None:
-            args = {k: rpc.wrap_rpc_secret(v) if k in SECRET_KEYS else v for k, v in config.items()}
-            self.stub.Configure(
-                provider_pb2.ConfigureRequest(args=to_struct(args), acceptSecrets=True)
-            )
+            self.configure(config)
+
+    def configure(self, config: dict[str, str]) -> None:
+        """``Configure`` as the engine sends it: stack config, the password secret-wrapped."""
+        args = {k: rpc.wrap_rpc_secret(v) if k in SECRET_KEYS else v for k, v in config.items()}
+        self._call(
+            "Configure", provider_pb2.ConfigureRequest(args=to_struct(args), acceptSecrets=True)
+        )
+
+    def __enter__(self) -> ProviderProcess:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     @staticmethod
     def _drain(stream: Any, sink: list[str]) -> None:
@@ -179,9 +203,14 @@ class ResourceState:
         return {k: v for k, v in from_struct(self.inputs).items() if k != PROVIDER_KEY}
 
 
+Action = Literal["same", "create", "update", "replace", "delete", "refresh", "gone"]
+
+
 @dataclass
 class StepResult:
-    action: str  # "same", "create", "update", "replace", "delete", "refresh", "gone"
+    """What one engine step did, and the resource's state after it (None when it is gone)."""
+
+    action: Action
     state: ResourceState | None
     diff: Any = None
 
@@ -196,7 +225,7 @@ class EngineStack:
     """The engine's step logic for single resources, over a :class:`ProviderProcess`."""
 
     def __init__(self, process: ProviderProcess) -> None:
-        self.p = process
+        self.process = process
 
     @staticmethod
     def urn(name: str) -> str:
@@ -204,7 +233,7 @@ class EngineStack:
 
     def _check(self, urn: str, olds: Any, news: dict[str, Any]) -> Any:
         olds_dict = from_struct(olds) if olds is not None else {}
-        checked = self.p.check(urn, olds_dict, news)
+        checked = self.process.check(urn, olds_dict, news)
         failures = [(f.property, f.reason) for f in checked.failures]
         if failures:
             raise CheckFailed(failures)
@@ -217,18 +246,18 @@ class EngineStack:
         urn = self.urn(name)
         inputs = self._check(urn, state.inputs if state else None, props)
         if state is None:
-            created = self.p.create(urn, inputs)
+            created = self.process.create(urn, inputs)
             return StepResult("create", ResourceState(urn, created.id, inputs, created.properties))
-        diff = self.p.diff(urn, state.id, state.outputs, state.inputs, inputs)
+        diff = self.process.diff(urn, state.id, state.outputs, state.inputs, inputs)
         if diff.changes != provider_pb2.DiffResponse.DIFF_SOME:
             return StepResult("same", state, diff)
         if diff.replaces:
-            created = self.p.create(urn, inputs)  # create-before-delete, as the engine does
-            self.p.delete(urn, state.id, state.outputs, state.inputs)
+            created = self.process.create(urn, inputs)  # create-before-delete, as the engine does
+            self.process.delete(urn, state.id, state.outputs, state.inputs)
             return StepResult(
                 "replace", ResourceState(urn, created.id, inputs, created.properties), diff
             )
-        updated = self.p.update(urn, state.id, state.outputs, state.inputs, inputs)
+        updated = self.process.update(urn, state.id, state.outputs, state.inputs, inputs)
         return StepResult("update", ResourceState(urn, state.id, inputs, updated.properties), diff)
 
     def preview(
@@ -239,18 +268,18 @@ class EngineStack:
         inputs = self._check(urn, state.inputs if state else None, props)
         if state is None:
             return StepResult("create", None)
-        diff = self.p.diff(urn, state.id, state.outputs, state.inputs, inputs)
+        diff = self.process.diff(urn, state.id, state.outputs, state.inputs, inputs)
         if diff.changes != provider_pb2.DiffResponse.DIFF_SOME:
             return StepResult("same", state, diff)
         return StepResult("replace" if diff.replaces else "update", state, diff)
 
     def refresh(self, state: ResourceState) -> StepResult:
-        read = self.p.read(state.urn, state.id, state.outputs, state.inputs)
+        read = self.process.read(state.urn, state.id, state.outputs, state.inputs)
         if not read.id:
             return StepResult("gone", None)
         inputs = read.inputs if read.HasField("inputs") else state.inputs
         return StepResult("refresh", ResourceState(state.urn, read.id, inputs, read.properties))
 
     def destroy(self, state: ResourceState) -> StepResult:
-        self.p.delete(state.urn, state.id, state.outputs, state.inputs)
+        self.process.delete(state.urn, state.id, state.outputs, state.inputs)
         return StepResult("delete", None)

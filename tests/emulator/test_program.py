@@ -12,9 +12,9 @@ import yaml
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 from pulumi_d6.program import ProgramConfigError, main, parse_api_types, parse_integrations
 
-from .mocking import run_program
+from ..mocking import run_program
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def d6(emu: RunningEmulator) -> dict[str, str]:

@@ -10,23 +10,21 @@ from pathlib import Path
 
 import requests
 
+from pulumi_d6.testing.processes import EmulatorProcess
+
 PASSWORD = "Cli-Emulator-Pw-8812"
 
 
 def test_cli_emulator_serves_until_ctrl_c_and_never_logs_the_password(tmp_path: Path) -> None:
     db = tmp_path / "state" / "d6.db"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pulumi_d6.cli", "emulator", "--port", "0", "--seed", "50",
-         "--db", str(db), "--password", PASSWORD, "--access-log", "--page-size", "5"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    emu = EmulatorProcess(
+        "--seed", "50", "--db", str(db), "--password", PASSWORD, "--access-log",
+        "--page-size", "5", env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline().strip()
-        assert first.startswith("d6 emulator listening on http://127.0.0.1:")
-        assert first.endswith("/api")
-        base = first.removeprefix("d6 emulator listening on ")
+    with emu:
+        assert emu.first_line.startswith("d6 emulator listening on http://127.0.0.1:")
+        assert emu.base_url.endswith("/api")
+        base = emu.base_url
         headers = {"HTTP-X-USERNAME": "demo", "HTTP-X-PASSWORD": PASSWORD}
         page = requests.get(f"{base}/v2/settings/clientintegrations", headers=headers, timeout=10)
         assert page.status_code == 200
@@ -43,10 +41,8 @@ def test_cli_emulator_serves_until_ctrl_c_and_never_logs_the_password(tmp_path: 
             f"{base}/v1/settings/clients", headers={"HTTP-X-PASSWORD": "x"}, timeout=10
         )
         assert wrong.status_code == 401
-    finally:
-        proc.send_signal(signal.SIGINT)
-        out, errs = proc.communicate(timeout=20)
-    assert proc.returncode == 0, errs
+    assert emu.proc.returncode == 0, emu.errors
+    out, errs = emu.output, ""
     assert "GET /api/v2/settings/clientintegrations" in out + errs, "the access log is on"
     assert PASSWORD not in out
     assert PASSWORD not in errs
@@ -63,12 +59,6 @@ def test_cli_emulator_rejects_bad_options() -> None:
 
 
 def test_ctrl_c_right_after_start_is_a_clean_stop() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pulumi_d6.cli", "emulator", "--port", "0", "--db", ":memory:"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    assert proc.stdout.readline().startswith("d6 emulator listening on ")
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=20)
-    assert proc.returncode == 0
+    emu = EmulatorProcess()
+    assert emu.first_line.startswith("d6 emulator listening on ")
+    assert emu.stop(signal.SIGINT, timeout=20) == 0
