@@ -34,16 +34,13 @@ def state_for(process: ProviderProcess, school: int, api_type: int) -> ResourceS
 
 
 def refresh_all(emu: RunningEmulator, keys: list[tuple[int, int]]) -> tuple[list[Any], int]:
-    process = ProviderProcess(emu.stack_config())
-    try:
+    with ProviderProcess(emu.stack_config()) as process:
         stack = EngineStack(process)
         states = [state_for(process, s, t) for s, t in keys]
         emu.admin.clear_requests()
         with ThreadPoolExecutor(4) as pool:  # the engine's 4 calls in flight
             results = list(pool.map(stack.refresh, states))
         return results, emu.admin.count(method="GET")
-    finally:
-        process.close()
 
 
 @pytest.mark.parametrize(("schools", "managed"), [(150, 300), (150, 3), (150, 9), (40, 80)])

@@ -145,8 +145,7 @@ def test_fault_matrix(d6_emulator: RunningEmulator) -> None:
     results: dict[str, dict[str, str]] = {}
     for fault in FAULTS:
         d6_emulator.admin.reset(seed=4)
-        process = ProviderProcess(config)
-        try:
+        with ProviderProcess(config) as process:
             cell = Cell(d6_emulator, EngineStack(process), fault)
             row: dict[str, str] = {}
             for op in OPS:
@@ -161,8 +160,6 @@ def test_fault_matrix(d6_emulator: RunningEmulator) -> None:
                 row[op] = "recovered" if outcome == "recovered" else "clear error, state consistent"
             results[fault.label] = row
             assert d6_emulator.password not in process.output
-        finally:
-            process.close()
     table = markdown(results)
     print("\n" + table)
     documented = re.search(
