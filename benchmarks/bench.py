@@ -242,6 +242,74 @@ def rate_limited(report: Report, limit: float = 20.0, n: int = 200) -> None:
         report.facts[f"rate_limit_failures_{key}"] = failures
 
 
+ENGINE_PARALLELISM = 4  # the dynamic provider's gRPC server serves 4 engine calls at a time
+
+
+def wan_latency(report: Report, n: int = 200, latency_ms: float = 50.0) -> None:
+    """The emulator answering after a WAN round trip (`--latency-ms`): how close create, delete
+    and refresh come to the physical limit, and the sequential script integrators write today.
+
+    N state changes cannot take less than N x latency / 4 (4 calls in flight, one round trip
+    each); the fraction reported is that limit over the measured time (1.0 = at the limit).
+    """
+    emu = Emulator("--seed", str(math.ceil(n / 2)), "--latency-ms", f"{latency_ms:g}")
+    limit = n * latency_ms / 1000 / ENGINE_PARALLELISM
+    tag = f"at {latency_ms:g} ms latency"
+    try:
+        with ProviderProcess(emu.config()) as process:
+            stack = EngineStack(process)
+
+            def create(key: tuple[int, int]) -> ResourceState:
+                result = stack.up(
+                    f"w-{key[0]}-{key[1]}", {"school_id": key[0], "api_type_id": key[1]}
+                )
+                assert result.state is not None
+                return result.state
+
+            keys = keys_for(n)
+            emu.admin.clear_requests()
+            states, seconds = timed(lambda: in_flight(create, keys))
+            _latency_row(report, f"create {tag}", n, emu.admin.count(), seconds, limit, "create")
+            emu.admin.clear_requests()
+            refreshed, seconds = timed(lambda: in_flight(stack.refresh, states))
+            assert all(r.state is not None for r in refreshed)
+            _latency_row(report, f"refresh {tag}", n, emu.admin.count(), seconds, limit, "refresh")
+            emu.admin.clear_requests()
+            _, seconds = timed(lambda: in_flight(stack.destroy, states))
+            _latency_row(report, f"delete {tag}", n, emu.admin.count(), seconds, limit, "delete")
+        session = requests.Session()
+        url = emu.base_url + "/v2/settings/clientintegrations"
+        emu.admin.clear_requests()
+
+        def script() -> None:  # one PATCH after another, as the d6 docs' sample in a loop
+            for s, t in keys:
+                body = {"school_id": s, "api_type_id": t, "state": True}
+                session.patch(url, headers=AUTH, json=body, timeout=30)
+
+        _, seconds = timed(script)
+        report.rows.append(Row(f"baseline: sequential script {tag}", n, emu.admin.count(), seconds))
+        report.facts["wan_sequential_script_seconds"] = round(seconds, 2)
+
+        def raw(key: tuple[int, int]) -> None:  # the ceiling on this machine: bare PATCHes
+            body = {"school_id": key[0], "api_type_id": key[1], "state": False}
+            requests.patch(url, headers=AUTH, json=body, timeout=30)
+
+        emu.admin.clear_requests()
+        _, seconds = timed(lambda: in_flight(raw, keys))
+        _latency_row(report, f"ceiling: raw PATCH, 4 in flight, {tag}", n, n, seconds, limit, "raw")
+    finally:
+        emu.stop()
+
+
+def _latency_row(
+    report: Report, scenario: str, n: int, requests_: int, seconds: float, limit: float, key: str
+) -> None:
+    fraction = limit / seconds if seconds else 0.0
+    note = f"limit {limit:.2f} s (N x latency / 4): {fraction:.2f} of the limit"
+    report.rows.append(Row(scenario, n, requests_, seconds, note))
+    report.facts[f"wan_{key}_fraction_of_limit"] = round(fraction, 2)
+
+
 def _create_or_fail(stack: EngineStack, key: tuple[int, int]) -> bool:
     try:
         stack.up(f"r-{key[0]}", {"school_id": key[0], "api_type_id": key[1]})
@@ -273,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sizes", type=int, nargs="*", help="override the N values")
     parser.add_argument("--rate-limit-n", type=int, default=200, help="creates at --rate-limit 20")
+    parser.add_argument("--latency-n", type=int, default=200, help="N of the WAN latency scenario")
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="emulator latency for it")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="JSON output")
     args = parser.parse_args(argv)
     sizes = args.sizes or ([100, 1000, 2000, 5000] if args.full else [100, 1000, 2000])
@@ -289,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         emu.stop()
     rate_limited(report, n=args.rate_limit_n)
+    wan_latency(report, n=args.latency_n, latency_ms=args.latency_ms)
     text = render(report)
     print(text)
     out: Path = args.out

@@ -1,6 +1,6 @@
 """Connection settings and where each one came from.
 
-Resolution order (DESIGN.md): explicit argument, then stack config ``d6:<key>``, then the ``D6_*``
+Resolution order (README, "Configuration"): explicit argument, then stack config ``d6:<key>``, then the ``D6_*``
 environment variable, then the default. Stack config values arrive as strings, so every number is
 parsed here. The settings remember the source of each value so that an error can say which key
 or variable to fix without ever repeating the password.

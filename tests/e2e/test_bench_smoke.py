@@ -12,7 +12,8 @@ from benchmarks.bench import main
 
 def test_bench_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "bench.json"
-    assert main(["--sizes", "20", "--rate-limit-n", "10", "--out", str(out)]) == 0
+    args = ["--sizes", "20", "--rate-limit-n", "10", "--latency-n", "8", "--latency-ms", "20"]
+    assert main([*args, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "| create | 20 | 20 |" in printed
     assert "| no-op up (check + diff) | 20 | 0 |" in printed
@@ -21,3 +22,6 @@ def test_bench_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert rows["no-op up (check + diff)"]["requests"] == 0
     assert rows["refresh (bulk reads)"]["requests"] <= 8 + 1
     assert data["facts"]["rate_limit_failures_retries"] == 0
+    assert "| create at 20 ms latency | 8 | 8 |" in printed
+    assert "| baseline: sequential script at 20 ms latency | 8 | 8 |" in printed
+    assert data["facts"]["wan_create_fraction_of_limit"] > 0

@@ -1,6 +1,6 @@
 """The real Pulumi CLI path, for machines that have `pulumi` (skipped where it cannot be installed).
 
-Like Terraform's TF_ACC tier: the same lifecycle as tests/test_engine.py, but through `pulumi up`,
+Like Terraform's TF_ACC tier: the same lifecycle as tests/engine/test_engine.py, but through `pulumi up`,
 `refresh` and `destroy` with a file backend in a temporary folder, against the emulator.
 """
 

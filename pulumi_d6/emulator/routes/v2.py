@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..config import EmulatorConfig
 from ..runtime import emulator_of
+from ..store import Integration, Store
 from ..wire import (
     V2_ROUTE,
     decode_cursor,
@@ -96,6 +97,15 @@ def list_integrations(request: Request) -> Response:
     return JSONResponse({"data": [v2_record(r) for r in rows], "meta": meta})
 
 
+def _set_active(
+    store: Store, school_id: int, api_type_id: int, active: bool
+) -> tuple[Integration, Integration] | Literal["unknown API type"] | None:
+    """One trip to the store's thread: check the API type, then change the state."""
+    if not store.api_type_exists(api_type_id):
+        return "unknown API type"
+    return store.set_active(school_id, api_type_id, active)
+
+
 @router.api_route(V2_ROUTE, methods=["PATCH", "POST"])
 async def change_state(request: Request) -> Response:
     emu = emulator_of(request)
@@ -103,10 +113,6 @@ async def change_state(request: Request) -> Response:
     errors: dict[str, str] = {}
     school_id = required_id(body, "school_id", errors)
     api_type_id = required_id(body, "api_type_id", errors)
-    if api_type_id is not None and not await run_in_threadpool(
-        emu.store.api_type_exists, api_type_id
-    ):
-        errors["api_type_id"] = "The api_type_id is invalid"
     state = None
     if "state" not in body or body["state"] is None:
         errors["state"] = "The state field is required"
@@ -116,7 +122,9 @@ async def change_state(request: Request) -> Response:
             errors["state"] = "The State must be a boolean"
     if errors or school_id is None or api_type_id is None or state is None:
         return validation_failed(errors)
-    result = await run_in_threadpool(emu.store.set_active, school_id, api_type_id, state)
+    result = await run_in_threadpool(_set_active, emu.store, school_id, api_type_id, state)
+    if result == "unknown API type":
+        return validation_failed({"api_type_id": "The api_type_id is invalid"})
     if result is None:
         return v2_error(401, "Client has not authorised access")
     before, after = result
