@@ -1,9 +1,9 @@
 """Connection settings and where each one came from.
 
-Resolution order (README, "Configuration"): explicit argument, then stack config ``d6:<key>``, then the ``D6_*``
-environment variable, then the default. Stack config values arrive as strings, so every number is
-parsed here. The settings remember the source of each value so that an error can say which key
-or variable to fix without ever repeating the password.
+Resolution order (README, "Configuration"): explicit argument, then stack config ``d6:<key>``,
+then the ``D6_*`` environment variable, then the default. Stack config values arrive as strings,
+so every number is parsed here. The settings remember the source of each value so that an error
+can say which key or variable to fix without ever repeating the password.
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ SETTING_KEYS: tuple[SettingKey, ...] = (
     SettingKey("timeout_seconds", "timeoutSeconds", "D6_TIMEOUT_SECONDS"),
     SettingKey("max_retries", "maxRetries", "D6_MAX_RETRIES"),
     SettingKey("requests_per_second", "requestsPerSecond", "D6_REQUESTS_PER_SECOND"),
+    SettingKey("max_deactivations", "maxDeactivations", "D6_MAX_DEACTIVATIONS"),
 )
+DEFAULT_MAX_DEACTIVATIONS = 10
 _BY_FIELD = {k.field: k for k in SETTING_KEYS}
 
 
@@ -136,6 +138,8 @@ class D6Settings(BaseModel):
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     max_retries: int = Field(default=4, ge=0, le=20)
     requests_per_second: float | None = Field(default=None, gt=0, le=10_000)
+    max_deactivations: int | None = Field(default=DEFAULT_MAX_DEACTIVATIONS, ge=0)
+    """How many deactivations one provider process may send; None is ``unlimited``."""
     sources: dict[str, str] = Field(default_factory=dict, repr=False)
 
     @field_validator("password")
@@ -177,6 +181,20 @@ class D6Settings(BaseModel):
             raise ValueError("must be a whole number, not a boolean")
         if isinstance(value, str):
             return value.strip()
+        return value
+
+    @field_validator("max_deactivations", mode="before")
+    @classmethod
+    def _budget(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() == "unlimited":
+            return None
+        if isinstance(value, bool) or value is None:
+            raise ValueError("must be a whole number >= 0, or unlimited")
+        if isinstance(value, str):
+            text = value.strip()
+            if not (text.isascii() and text.isdigit() and len(text) <= 9):
+                raise ValueError("must be a whole number >= 0, or unlimited")
+            return int(text)
         return value
 
     @field_validator("timeout_seconds", "requests_per_second", mode="before")
@@ -322,6 +340,7 @@ def _validation_message(
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_DEACTIVATIONS",
     "SETTING_KEYS",
     "D6Settings",
     "SettingKey",

@@ -1,7 +1,8 @@
 """The real Pulumi CLI path, for machines that have `pulumi` (skipped where it cannot be installed).
 
-Like Terraform's TF_ACC tier: the same lifecycle as tests/engine/test_engine.py, but through `pulumi up`,
-`refresh` and `destroy` with a file backend in a temporary folder, against the emulator.
+Like Terraform's TF_ACC tier: the same lifecycle as tests/engine/test_engine.py, but through
+`pulumi up`, `refresh` and `destroy` with a file backend in a temporary folder, against the
+emulator.
 """
 
 from __future__ import annotations
