@@ -62,7 +62,8 @@ class Emulator(EmulatorProcess):
     """`pulumi-d6 emulator` in its own process, as a user runs it."""
 
     def config(self, **extra: str) -> dict[str, str]:
-        return {**self.stack_config(), **extra}
+        """Stack config for a benchmark: deleting N on purpose, so no deactivation budget."""
+        return {**self.stack_config(), "d6:maxDeactivations": "unlimited", **extra}
 
 
 def keys_for(n: int) -> list[tuple[int, int]]:

@@ -6,7 +6,11 @@ Stack config (namespace = the project, ``d6-integrations``):
 * ``activateAllAuthorised``: a list of API type ids; every school that has authorised one of
   them gets an active ``ClientIntegration``, so a scheduled ``pulumi up`` onboards newly
   authorised schools and drops revoked ones. An explicit ``integrations`` entry for the same
-  school and API type wins (for example to keep one declared but inactive).
+  school and API type wins (for example to keep one declared but inactive). Discovered entries
+  are never deactivated because they vanished from a listing, unless
+  ``deactivateUndiscovered: true``.
+
+Stack outputs: ``managed`` (the ids) and ``activeCount``; no contact detail is exported.
 """
 
 from __future__ import annotations
@@ -109,8 +113,20 @@ def parse_api_types(raw: Any) -> list[int]:
     return types
 
 
-def plan(declared: list[Entry], api_types: list[int], lookup: Lookup | None = None) -> list[Entry]:
-    """Explicit entries first, then one active entry per authorised school of each API type."""
+def plan(
+    declared: list[Entry],
+    api_types: list[int],
+    lookup: Lookup | None = None,
+    *,
+    deactivate_undiscovered: bool = False,
+) -> list[Entry]:
+    """Explicit entries first, then one active entry per authorised school of each API type.
+
+    Discovered entries are forgotten, not deactivated, when they vanish from a later listing
+    (``deactivate_on_destroy`` false): a listing that comes back short by mistake must not end
+    anyone's service. A school that really revokes is dropped by refresh; the next good run
+    adopts whatever a short listing made it forget. ``deactivate_undiscovered`` opts out.
+    """
     entries = list(declared)
     keys = {(e.school_id, e.api_type_id) for e in entries}
     if api_types:
@@ -119,7 +135,13 @@ def plan(declared: list[Entry], api_types: list[int], lookup: Lookup | None = No
             for info in sorted(find(type_id), key=lambda i: i.key):
                 if info.api_type_id == type_id and info.key not in keys:
                     keys.add(info.key)
-                    entries.append(Entry(info.school_id, info.api_type_id))
+                    entries.append(
+                        Entry(
+                            info.school_id,
+                            info.api_type_id,
+                            deactivate_on_destroy=deactivate_undiscovered,
+                        )
+                    )
     return entries
 
 
@@ -130,6 +152,12 @@ def main(lookup: Lookup | None = None) -> list[ClientIntegration]:
         parse_integrations(config.get_object("integrations")),
         parse_api_types(config.get_object("activateAllAuthorised")),
         lookup,
+        deactivate_undiscovered=parse_flag(
+            config.get("deactivateUndiscovered"),
+            "deactivateUndiscovered",
+            False,
+            ProgramConfigError,
+        ),
     )
     resources = [
         ClientIntegration(

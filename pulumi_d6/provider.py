@@ -12,6 +12,8 @@ The whole lifecycle is in this file, in the order the engine calls it:
 * ``read``: the live state; an integration no longer listed (revoked) returns an empty id.
 * ``delete``: deactivates when ``deactivate_on_destroy`` and active; gone is success.
 
+Every deactivation takes a unit of this process's budget (``budget.py``) before it is sent.
+
 The instance pickled into ``__provider`` carries nothing: settings and the HTTP client are made
 in the provider process, lazily and under a lock, and ``__getstate__`` drops them.
 """
@@ -40,6 +42,7 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
+from .budget import DeactivationBudget, DeactivationRefused
 from .bulkread import BulkReader
 from .client import D6Client
 from .errors import (
@@ -57,7 +60,7 @@ from .errors import (
 )
 from .integration import FLAG_DEFAULTS, ID_FIELDS, IntegrationSpec
 from .logs import configure_from_env
-from .models import ClientIntegrationInfo, parse_flag, parse_id, parse_resource_id
+from .models import ClientIntegrationInfo, StateChange, parse_flag, parse_id, parse_resource_id
 from .settings import D6Settings, resolve_settings, stack_config_of
 
 log = logging.getLogger("pulumi_d6.provider")
@@ -99,6 +102,7 @@ class _Connection:
 
     client: D6Client
     reader: BulkReader  # reads for refresh: targeted at first, then one shared listing
+    budget: DeactivationBudget  # deactivations this process (one Pulumi operation) may send
 
 
 class ClientIntegrationProvider(ResourceProvider):
@@ -156,7 +160,10 @@ class ClientIntegrationProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         want = IntegrationSpec.of(props)
         with self._translating(want):
-            info = self._set_state(want, want.active)
+            if want.active:
+                info = self._set_state(want, True).integration
+            else:
+                info = self._deactivate(want, adopt_inactive=True)
         if info is None:
             info = self._details(want)
         return CreateResult(want.id, want.outputs(live_active=want.active, info=info))
@@ -166,7 +173,10 @@ class ClientIntegrationProvider(ResourceProvider):
         info = None
         if want.active != IntegrationSpec.of(olds).active:
             with self._translating(want):
-                info = self._set_state(want, want.active)
+                if want.active:
+                    info = self._set_state(want, True).integration
+                else:
+                    info = self._deactivate(want)
         return UpdateResult(want.outputs(live_active=want.active, info=info, previous=olds))
 
     # ------------------------------------------------------------ read, delete
@@ -193,7 +203,7 @@ class ClientIntegrationProvider(ResourceProvider):
             return
         with self._translating(state, "deactivate"):
             try:
-                self._set_state(state, False)
+                self._deactivate(state)
             except NotAuthorisedError:
                 log.info("%s: the school no longer authorises it; nothing to deactivate", id_)
 
@@ -202,8 +212,10 @@ class ClientIntegrationProvider(ResourceProvider):
     def _connection(self) -> _Connection:
         with _CONNECT_LOCK:
             if self._connected is None:
-                client = D6Client(self._settings())
-                self._connected = _Connection(client, BulkReader(client))
+                settings = self._settings()
+                client = D6Client(settings)
+                budget = DeactivationBudget.of(settings)
+                self._connected = _Connection(client, BulkReader(client), budget)
             return self._connected
 
     def _settings(self) -> D6Settings:
@@ -215,8 +227,37 @@ class ClientIntegrationProvider(ResourceProvider):
             message = f"{exc}. Fix it in stack config or the D6_* environment."
         raise SettingsError(message)
 
-    def _set_state(self, want: IntegrationSpec, active: bool) -> ClientIntegrationInfo | None:
-        """Change the state; returns d6's record when it sent one. Raises d6's own errors.
+    def _deactivate(
+        self, want: IntegrationSpec, *, adopt_inactive: bool = False
+    ) -> ClientIntegrationInfo | None:
+        """Deactivate within this run's budget (docs: "Safety for unattended runs").
+
+        A unit is taken before anything is sent and given back when d6 deactivated nothing.
+        With none left, ``adopt_inactive`` (create with ``active: false``) first looks: an
+        integration already inactive needs no deactivation, so it is adopted as it is.
+        """
+        connection = self._connection()
+        budget = connection.budget
+        try:
+            budget.take(want.school_id, want.api_type_id)
+        except DeactivationRefused:
+            if not adopt_inactive:
+                raise
+            live = connection.client.get_integration(want.school_id, want.api_type_id)
+            if live is None or live.active:
+                raise
+            return live
+        try:
+            change = self._set_state(want, False)
+        except NotAuthorisedError:
+            budget.give_back()
+            raise
+        if not change.changed:
+            budget.give_back()
+        return change.integration
+
+    def _set_state(self, want: IntegrationSpec, active: bool) -> StateChange:
+        """Change the state; raises d6's own errors.
 
         When the answer is lost or garbled the change may still have happened, so the live
         state is read back: if it already is what we asked for, that is success.
@@ -224,7 +265,7 @@ class ClientIntegrationProvider(ResourceProvider):
         connection = self._connection()
         client = connection.client
         try:
-            info = client.set_state(want.school_id, want.api_type_id, active).integration
+            change = client.set_state(want.school_id, want.api_type_id, active)
         except AMBIGUOUS_ERRORS as exc:
             try:
                 live = client.get_integration(want.school_id, want.api_type_id)
@@ -233,9 +274,15 @@ class ClientIntegrationProvider(ResourceProvider):
             if live is None or live.active != active:
                 raise
             log.warning("%s: the change answered badly (%s) but d6 shows it done", want.id, exc)
-            info = live
+            change = StateChange(
+                school_id=want.school_id,
+                api_type_id=want.api_type_id,
+                active=active,
+                changed=True,
+                integration=live,
+            )
         connection.reader.note(want.school_id, want.api_type_id, active)
-        return info
+        return change
 
     def _details(self, want: IntegrationSpec) -> ClientIntegrationInfo | None:
         """d6's descriptive fields after a change that did not return them (v1's 204).

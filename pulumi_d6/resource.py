@@ -10,6 +10,9 @@ from pulumi.dynamic import Resource
 from .integration import DESCRIPTIVE_FIELDS
 from .provider import ClientIntegrationProvider
 
+SECRET_OUTPUTS = ("admin_email_address", "telephone_number")
+"""Personal information: the engine stores these outputs encrypted in state."""
+
 
 class ClientIntegration(Resource, module="d6", name="ClientIntegration"):
     """One d6+ SAMS client integration (a school and an API type) that you actively service.
@@ -34,11 +37,11 @@ class ClientIntegration(Resource, module="d6", name="ClientIntegration"):
     school_name: pulumi.Output[str]
     """The school's name, as d6 reports it."""
     admin_email_address: pulumi.Output[str]
-    """The school's administrative email address, as d6 reports it."""
+    """The school's administrative email address, as d6 reports it (a secret output)."""
     telephone_calling_code: pulumi.Output[str]
     """The school's telephone country calling code, e.g. "27"."""
     telephone_number: pulumi.Output[str]
-    """The school's telephone number, as d6 reports it."""
+    """The school's telephone number, as d6 reports it (a secret output)."""
     api_type: pulumi.Output[str]
     """The API type's name, e.g. "Admin+ API"."""
 
@@ -67,4 +70,6 @@ class ClientIntegration(Resource, module="d6", name="ClientIntegration"):
             "deactivate_on_destroy": deactivate_on_destroy,
         }
         props.update(dict.fromkeys(DESCRIPTIVE_FIELDS))
+        secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
+        opts = pulumi.ResourceOptions.merge(opts, secret)
         super().__init__(ClientIntegrationProvider(), resource_name, props, opts)

@@ -16,6 +16,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def __init__(self) -> None:
         self.created: list[pulumi.runtime.MockResourceArgs] = []
+        self.secret_outputs: dict[str, list[str]] = {}  # what each registration asked to encrypt
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.created.append(args)
@@ -50,6 +51,14 @@ def run_program(
     asyncio.set_event_loop(loop)
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project=project, stack="dev", preview=False)
+    monitor: Any = pulumi.runtime.settings.get_monitor()
+    register = monitor.RegisterResource
+
+    def recording_register(request: Any) -> Any:
+        mocks.secret_outputs[request.name] = list(request.additionalSecretOutputs)
+        return register(request)
+
+    monitor.RegisterResource = recording_register
     resolved: dict[str, Any] = {}
     try:
 

@@ -19,6 +19,7 @@ class FaultKind(str, Enum):
     EMPTY_BODY = "empty_body"  # 200 with no body at all
     DELAY = "delay"  # wait delay_seconds, then answer normally (longer than a client timeout)
     DROP = "drop"  # close the connection without answering
+    EMPTY_LISTING = "empty_listing"  # a listing that says "nothing" by mistake (v2: 200, v1: 404)
 
 
 @dataclass

@@ -7,12 +7,12 @@ import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from ..settings import is_loopback_host
 from .faults import Fault, FaultKind
 from .runtime import Emulator
-from .wire import RATE_LIMIT_MESSAGE, route_of, v2_error
+from .wire import RATE_LIMIT_MESSAGE, route_of, v1_error, v2_error
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -110,6 +110,14 @@ class EmulatorMiddleware:
         elif fault.kind is FaultKind.MALFORMED_JSON:
             body = '{"success": true, "data": [{"school_id": 10'
             await _send(send, Response(body, status_code=200, media_type="application/json"))
+        elif fault.kind is FaultKind.EMPTY_LISTING:
+            if scope["path"].startswith("/api/v1"):
+                description = "No client-authorised integrations found"
+                await _send(send, v1_error(404, "Not found", description))
+            else:
+                cfg = self.emulator.config
+                meta = {"limit": cfg.page_size, "max_allowed_limit": cfg.max_page_size}
+                await _send(send, JSONResponse({"data": [], "meta": meta}))
         elif fault.kind is FaultKind.EMPTY_BODY:
             await _send(send, Response(b"", status_code=200, media_type="application/json"))
         elif fault.kind is FaultKind.DROP:

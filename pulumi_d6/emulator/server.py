@@ -22,7 +22,6 @@ from .config import EmulatorConfig
 from .middleware import TRANSPORT_KEY, Scope
 from .store import Store
 
-
 try:  # httptools parses HTTP in C, several times faster than h11 (pure Python)
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as BaseProtocol
 except ImportError:  # pragma: no cover - the emulator extra installs httptools

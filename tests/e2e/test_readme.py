@@ -34,6 +34,7 @@ def test_configuration_table_matches_the_settings() -> None:
     assert defaults["d6:requestsPerSecond"] == "unset"
     assert fields["requests_per_second"].default is None
     assert defaults["d6:username"] == defaults["d6:password"] == "required"
+    assert int(defaults["d6:maxDeactivations"]) == fields["max_deactivations"].default == 10
 
 
 def curl_commands() -> list[str]:

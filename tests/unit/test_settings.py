@@ -37,6 +37,7 @@ def test_explicit_beats_config_beats_env() -> None:
         "timeout_seconds": "default",
         "max_retries": "argument max_retries",
         "requests_per_second": "default",
+        "max_deactivations": "default",
     }
 
 
