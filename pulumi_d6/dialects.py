@@ -24,6 +24,7 @@ from .transport import Transport
 log = logging.getLogger("pulumi_d6.client")
 
 V2_INTEGRATIONS = "/v2/settings/clientintegrations"
+FIRST_PAGE_LIMIT = 50  # the docs' max_allowed_limit; a server that allows less says so (400)
 V1_CLIENTS = "/v1/settings/clients"
 
 
@@ -48,6 +49,7 @@ class V2Api:
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
         self._max_page_size: int | None = None
+        self._first_page_limit: int | None = FIRST_PAGE_LIMIT
         # The method change-state takes on this API root: PATCH, or POST once PATCH got a 405.
         self._state_method = "PATCH"
         self._method_lock = threading.Lock()
@@ -60,9 +62,10 @@ class V2Api:
         page_size: int | None = None,
         reverse_order: bool = False,
     ) -> Iterator[Page]:
-        """Pages, following ``next_cursor`` until it is absent; after the first page at
-        ``max_allowed_limit`` (unless ``page_size`` is given), so a long listing takes as few
-        requests as the server allows."""
+        """Pages, following ``next_cursor`` until it is absent, at ``max_allowed_limit`` records
+        each (unless ``page_size`` is given), so T records take ceil(T / max) requests. Before
+        the server has said its maximum, the first page asks for the docs' 50; if the server
+        refuses that ``limit``, the page is asked again without it, and the client remembers."""
         t = self.transport
         filters: dict[str, Any] = {}
         if school_id is not None:
@@ -75,12 +78,18 @@ class V2Api:
         seen: set[str] = set()
         while True:
             params = dict(filters)
-            limit = page_size or self._max_page_size
+            guessed = page_size is None and self._max_page_size is None
+            limit = page_size or self._max_page_size or self._first_page_limit
             if limit:
                 params["limit"] = limit
             if cursor is not None:
                 params["cursor"] = cursor
             response = t.request("GET", V2_INTEGRATIONS, params=params)
+            if guessed and limit and _refuses_limit(response):
+                log.info("d6 refused limit=%s on a first page; asking with its default", limit)
+                self._first_page_limit = None
+                del params["limit"]
+                response = t.request("GET", V2_INTEGRATIONS, params=params)
             page = _parsed(
                 Page, t.success_json(response), response, "a page of client integrations"
             )
@@ -119,6 +128,16 @@ class V2Api:
         # v2 documents a JSON body: an empty or garbled one leaves it unknown whether the change
         # happened, so it must not pass for success.
         return state_change(self.transport, response, school_id, api_type_id, active, True)
+
+
+def _refuses_limit(response: requests.Response) -> bool:
+    if response.status_code != 400:
+        return False
+    try:
+        errors = response.json().get("validation_errors")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(errors, dict) and "limit" in errors
 
 
 class V1Api:

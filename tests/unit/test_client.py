@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import responses
+from responses.matchers import query_param_matcher
 from urllib3 import HTTPResponse
 
 from pulumi_d6 import errors
@@ -91,10 +92,29 @@ def test_v2_list_follows_three_pages_carrying_filters(rsps: responses.RequestsMo
     assert [i.school_id for i in items] == [1000, 1001, 1002, 1003]
     assert len(rsps.calls) == 3
     q = [query(c) for c in rsps.calls]
-    assert q[0] == {"api_type_id": ["8"]}
+    assert q[0] == {"api_type_id": ["8"], "limit": ["50"]}  # the docs' maximum, until told
     assert q[1] == {"api_type_id": ["8"], "limit": ["5"], "cursor": ["c1"]}
     assert q[2] == {"api_type_id": ["8"], "limit": ["5"], "cursor": ["c2"]}
     assert all(c.request.method == "GET" for c in rsps.calls)
+
+
+def test_a_first_page_limit_the_server_refuses_is_dropped_and_remembered(
+    rsps: responses.RequestsMock,
+) -> None:
+    refused = {
+        "success": False,
+        "message": "Validation Failed",
+        "validation_errors": {"limit": "The limit must be an integer between 1 and 20"},
+    }
+    rsps.get(V2, status=400, json=refused, match=[query_param_matcher({"limit": "50"})])
+    rsps.get(
+        V2, json={"data": [record(1000)], "meta": {"limit": 10}}, match=[query_param_matcher({})]
+    )
+    client = make_client()
+    assert [i.school_id for i in client.list_integrations()] == [1000]
+    assert [query(c) for c in rsps.calls] == [{"limit": ["50"]}, {}]
+    client.list_integrations()
+    assert query(rsps.calls[2]) == {}, "remembered: no second refusal"
 
 
 def test_later_listings_start_at_the_max_page_size(rsps: responses.RequestsMock) -> None:
@@ -124,7 +144,7 @@ def test_get_integration_filters_by_school_and_type(rsps: responses.RequestsMock
     found = make_client().get_integration(1000, 8)
     assert found is not None
     assert found.active is True
-    assert query(rsps.calls[0]) == {"school_id": ["1000"], "api_type_id": ["8"]}
+    assert query(rsps.calls[0]) == {"school_id": ["1000"], "api_type_id": ["8"], "limit": ["50"]}
 
 
 def test_get_integration_is_none_when_not_listed(rsps: responses.RequestsMock) -> None:
@@ -512,7 +532,9 @@ def test_password_is_absent_from_reprs_errors_and_debug_logs(
     with pytest.raises(errors.BadCredentialsError) as err:
         client.activate(1, 8)
     assert "HTTP-X-PASSWORD': '<redacted>'" in caplog.text
-    assert "GET https://d6.example.test/api/v2/settings/clientintegrations -> 200" in caplog.text
+    assert "GET https://d6.example.test/api/v2/settings/clientintegrations?limit=50 -> 200" in (
+        caplog.text
+    )
     for text in (caplog.text, repr(client), repr(client.settings), str(err.value), repr(err.value)):
         assert PASSWORD not in text
 

@@ -1,0 +1,155 @@
+"""What every ``pulumi-d6`` command shares: the consoles, the connection options, the client,
+and the translation of errors into one line and an exit code.
+
+Connection settings come from flags, then the ``D6_*`` environment (prefer ``D6_PASSWORD`` to
+``--password``: flags are visible in the process list). Exit codes tell failures apart:
+
+    0 ok · 1 drift found (``drift --exit-code``) · 2 usage or settings · 3 bad credentials ·
+    4 school has not authorised · 5 validation failed · 6 d6 unreachable or timed out ·
+    7 any other d6 error
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ..client import D6Client
+from ..errors import (
+    BadCredentialsError,
+    BadRequestError,
+    D6ConnectionError,
+    D6Error,
+    InvalidValueError,
+    MissingCredentialsError,
+    NotAuthorisedError,
+    SettingsError,
+)
+from ..models import ClientIntegrationInfo, parse_id
+from ..settings import resolve_settings
+
+EXIT_DRIFT = 1
+EXIT_USAGE = 2
+EXIT_CREDENTIALS = 3
+EXIT_NOT_AUTHORISED = 4
+EXIT_VALIDATION = 5
+EXIT_UNREACHABLE = 6
+EXIT_API = 7
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+BaseUrl = Annotated[
+    str | None, typer.Option(help="API root, without /v2 (env D6_BASE_URL).", show_default=False)
+]
+Username = Annotated[
+    str | None, typer.Option(help="Integrator username (env D6_USERNAME).", show_default=False)
+]
+Password = Annotated[
+    str | None,
+    typer.Option(help="Integrator password; prefer the D6_PASSWORD variable.", show_default=False),
+]
+ApiVersion = Annotated[
+    str | None, typer.Option(help="v2 or v1 endpoints (env D6_API_VERSION).", show_default=False)
+]
+
+
+def _id_parser(field: str) -> Callable[[str], int]:
+    """The shared bounded id parser, as a click parameter type (bad values: exit 2)."""
+
+    def parse(value: str) -> int:
+        try:
+            return parse_id(value, field)
+        except InvalidValueError as exc:
+            message = str(exc)
+        raise typer.BadParameter(message)
+
+    return parse
+
+
+SchoolFilter = Annotated[
+    int | None,
+    typer.Option("--school-id", parser=_id_parser("value"), help="Only this school."),
+]
+TypeFilter = Annotated[
+    int | None,
+    typer.Option("--api-type-id", parser=_id_parser("value"), help="Only this API type."),
+]
+SchoolArg = Annotated[int, typer.Argument(parser=_id_parser("value"), help="d6 school id.")]
+TypeArg = Annotated[int, typer.Argument(parser=_id_parser("value"), help="d6 API type id, e.g. 8.")]
+# What a credential source is called in messages: the flag the user typed.
+FLAG_NAMES = {
+    "base_url": "--base-url",
+    "username": "--username",
+    "password": "--password",
+    "api_version": "--api-version",
+}
+
+
+def make_client(
+    base_url: str | None,
+    username: str | None,
+    password: str | None,
+    api_version: str | None,
+    *,
+    config: Mapping[str, Any] | None = None,
+) -> D6Client:
+    """A client from the flags, then ``config`` (``d6:*`` keys), then the ``D6_*`` environment."""
+    explicit = {
+        "base_url": base_url,
+        "username": username,
+        "password": password,
+        "api_version": api_version,
+    }
+    given = {k: v for k, v in explicit.items() if v is not None}
+    return D6Client(resolve_settings(given, config=config, explicit_names=FLAG_NAMES))
+
+
+@contextmanager
+def errors_to_exit_codes() -> Iterator[None]:
+    """Print d6 errors as one clear line and exit with a code that says which kind."""
+    try:
+        yield
+    except MissingCredentialsError:
+        fail(
+            EXIT_USAGE,
+            "d6 credentials not set: pass --username (or set D6_USERNAME) and set D6_PASSWORD "
+            "(or pass --password).",
+        )
+    except (SettingsError, InvalidValueError) as exc:  # settings, stack files, declarations
+        fail(EXIT_USAGE, str(exc))
+    except BadCredentialsError as exc:
+        fail(EXIT_CREDENTIALS, f"d6 rejected the credentials: {exc}")
+    except NotAuthorisedError as exc:
+        fail(
+            EXIT_NOT_AUTHORISED,
+            f"{exc}\nThe school has not authorised your integration in d6+; ask it to, then retry.",
+        )
+    except BadRequestError as exc:
+        fail(EXIT_VALIDATION, str(exc))
+    except D6ConnectionError as exc:
+        fail(EXIT_UNREACHABLE, str(exc))
+    except D6Error as exc:
+        fail(EXIT_API, str(exc))
+
+
+def fail(code: int, message: str) -> NoReturn:
+    err.print(f"[red]error:[/red] {escape(message)}")
+    raise typer.Exit(code)
+
+
+def fetch(
+    client: D6Client, school_id: int | None, api_type_id: int | None
+) -> list[ClientIntegrationInfo]:
+    """Every page, with a live count on stderr while paging (stdout stays clean for --json)."""
+    items: list[ClientIntegrationInfo] = []
+    with err.status("Fetching client integrations from d6...") as status:
+        for item in client.iter_integrations(school_id, api_type_id):
+            items.append(item)
+            status.update(f"Fetching client integrations from d6... {len(items)} so far")
+    return items

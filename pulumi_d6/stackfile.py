@@ -1,0 +1,142 @@
+"""Pulumi project and stack files: read them, and merge ``integrations`` into a stack file
+without losing a key or a comment (ruamel.yaml round-trips both; string editing would not).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from .codegen import PROJECT
+from .errors import InvalidValueError, excerpt, shown
+from .models import ClientIntegrationInfo, parse_id
+
+
+class StackFileError(InvalidValueError):
+    """A project or stack file is missing, unreadable, or not what Pulumi writes."""
+
+
+def _round_trip() -> YAML:
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    return yaml
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        message = f"{path}: no such file"
+    except (OSError, UnicodeDecodeError) as exc:
+        message = f"{path}: cannot be read ({type(exc).__name__})"
+    raise StackFileError(message)
+
+
+def _parse(path: Path, text: str, yaml: YAML) -> Any:
+    try:
+        return yaml.load(text)
+    except YAMLError as exc:
+        problem = excerpt(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
+    raise StackFileError(f"{path}: not valid YAML ({problem})")
+
+
+def project_name(directory: Path, default: str = PROJECT) -> str:
+    """The ``name`` in ``directory/Pulumi.yaml``: the namespace of the root program's config."""
+    path = directory / "Pulumi.yaml"
+    if not path.exists():
+        return default
+    data = _parse(path, _read(path), YAML(typ="safe"))
+    name = data.get("name") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name:
+        raise StackFileError(f"{path}: has no project name")
+    return name
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """The ``config:`` mapping of a stack file, as plain values (``secure:`` ones left as dicts)."""
+    data = _parse(path, _read(path), YAML(typ="safe"))
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise StackFileError(f"{path}: not a stack file (expected a mapping with config:)")
+    config = data.get("config") or {}
+    if not isinstance(config, dict):
+        raise StackFileError(f"{path}: config must be a mapping, got {shown(config)}")
+    return {str(k): v for k, v in config.items()}
+
+
+def merge_integrations(
+    path: Path, project: str, items: list[ClientIntegrationInfo]
+) -> tuple[int, int]:
+    """Add an entry to ``<project>:integrations`` for each integration not declared yet.
+
+    Nothing declared is removed or changed (removing an entry would deactivate it). Every
+    other key and every comment stays. A missing file is created. Returns (added, kept).
+    """
+    yaml = _round_trip()
+    data = _parse(path, _read(path), yaml) if path.exists() else None
+    if data is None:
+        data = CommentedMap()
+    if not isinstance(data, CommentedMap):
+        raise StackFileError(f"{path}: not a stack file (expected a mapping with config:)")
+    config = data.get("config")
+    if config is None:
+        config = data["config"] = CommentedMap()
+    if not isinstance(config, CommentedMap):
+        raise StackFileError(f"{path}: config must be a mapping")
+    key = f"{project}:integrations"
+    entries = config.get(key)
+    if entries is None:
+        entries = config[key] = CommentedSeq()
+    if not isinstance(entries, CommentedSeq):
+        raise StackFileError(f"{path}: {key} must be a list")
+    declared = {_key_of(entry, path, key, i) for i, entry in enumerate(entries)}
+    kept = len(entries)
+    for info in sorted(items, key=lambda i: i.key):
+        if info.key in declared:
+            continue
+        entry = CommentedMap()
+        entry["schoolId"] = info.school_id
+        entry["apiTypeId"] = info.api_type_id
+        entry.yaml_add_eol_comment(
+            f"# {' '.join(info.school_name.split()) or '(no name)'}", "schoolId"
+        )
+        entries.append(entry)
+        declared.add(info.key)
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    _write_atomically(path, buffer.getvalue())
+    return len(entries) - kept, kept
+
+
+def _key_of(entry: Any, path: Path, key: str, index: int) -> tuple[int, int]:
+    where = f"{path}: {key}[{index}]"
+    if not isinstance(entry, dict):
+        raise StackFileError(f"{where} must be a mapping with schoolId and apiTypeId")
+    school = parse_id(entry.get("schoolId"), f"{where}.schoolId", StackFileError)
+    api_type = parse_id(entry.get("apiTypeId"), f"{where}.apiTypeId", StackFileError)
+    return school, api_type
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write beside, then rename: an interrupted write never leaves half a stack file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
