@@ -34,4 +34,6 @@ bench: install
 	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info \
+		.emulator .hypothesis benchmarks/results
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

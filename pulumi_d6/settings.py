@@ -16,9 +16,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
-from .errors import MissingCredentialsError, SettingsError, shown
+from .errors import MissingCredentialsError, SettingsError, excerpt, shown
 
 DEFAULT_BASE_URL = "https://integrate.d6plus.co.za/api"
 
@@ -45,6 +53,7 @@ SETTING_KEYS: tuple[SettingKey, ...] = (
     SettingKey("max_retries", "maxRetries", "D6_MAX_RETRIES"),
     SettingKey("requests_per_second", "requestsPerSecond", "D6_REQUESTS_PER_SECOND"),
     SettingKey("max_deactivations", "maxDeactivations", "D6_MAX_DEACTIVATIONS"),
+    SettingKey("allow_insecure_http", "allowInsecureHttp", "D6_ALLOW_INSECURE_HTTP"),
 )
 DEFAULT_MAX_DEACTIVATIONS = 10
 _BY_FIELD = {k.field: k for k in SETTING_KEYS}
@@ -92,8 +101,9 @@ def header_problem(value: str) -> str | None:
     return None
 
 
-def normalise_base_url(value: str) -> str:
-    """Validate the API root and strip a trailing slash; http is allowed for loopback only."""
+def normalise_base_url(value: str, *, allow_insecure_http: bool = False) -> str:
+    """Validate the API root and strip a trailing slash; http is allowed for loopback only,
+    unless ``allow_insecure_http`` (an emulator in a CI service container, reached by name)."""
     raw = value.strip()
     try:
         parts = urlsplit(raw)
@@ -111,10 +121,12 @@ def normalise_base_url(value: str) -> str:
         )
     if parts.query or parts.fragment:
         raise ValueError(f"must not contain a query or fragment, got {redact_url(raw)}")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname) and not allow_insecure_http:
         raise ValueError(
             f"plain http:// is only allowed for a loopback host such as the local emulator; "
-            f"use https:// for {parts.hostname} so the credentials are not sent in clear text"
+            f"use https:// for {excerpt(parts.hostname, 60)} so the credentials are not sent in "
+            "clear text (for an emulator in a CI service container, set "
+            "d6:allowInsecureHttp=true or D6_ALLOW_INSECURE_HTTP=true)"
         )
     path = parts.path.rstrip("/")
     last = path.rsplit("/", 1)[-1].lower()
@@ -133,6 +145,8 @@ class D6Settings(BaseModel):
 
     username: str = Field(min_length=1)
     password: SecretStr
+    allow_insecure_http: bool = False
+    """Accept plain http:// to a non-loopback host (before base_url: its validator reads it)."""
     base_url: str = DEFAULT_BASE_URL
     api_version: Literal["v1", "v2"] = "v2"
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
@@ -163,8 +177,10 @@ class D6Settings(BaseModel):
 
     @field_validator("base_url")
     @classmethod
-    def _base_url(cls, value: str) -> str:
-        return normalise_base_url(value)
+    def _base_url(cls, value: str, info: ValidationInfo) -> str:
+        return normalise_base_url(
+            value, allow_insecure_http=bool(info.data.get("allow_insecure_http"))
+        )
 
     @field_validator("api_version", mode="before")
     @classmethod

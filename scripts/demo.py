@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from pulumi_d6.testing.processes import EmulatorProcess
+from pulumi_d6.testing.processes import EmulatorProcess, EmulatorStartError
 
 ROOT = Path(__file__).resolve().parents[1]
 PORT = 8787  # Pulumi.dev.yaml points the dev stack here
@@ -99,6 +99,11 @@ def main(argv: list[str]) -> int:
             f"demo failed: {' '.join(map(str, exc.cmd))} exited {exc.returncode}", file=sys.stderr
         )
         return exc.returncode or 1
+    except EmulatorStartError as exc:
+        # e.g. port 8787 taken by a `pulumi-d6 emulator` started by hand: the emulator's own
+        # message names the port and how to free it; Pulumi.dev.yaml points at that port.
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -137,7 +137,11 @@ def _print_tables(report: DriftReport) -> None:
             table.add_column("declared")
             table.add_column("d6")
         for row in rows:
-            cells = [str(row["school_id"]), row["school_name"] or "", str(row["api_type_id"])]
+            cells = [
+                str(row["school_id"]),
+                row["school_name"] or "(unknown)",
+                str(row["api_type_id"]),
+            ]
             if name == "mismatched":
                 cells += [
                     "active" if row["declared_active"] else "inactive",

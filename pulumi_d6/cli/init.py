@@ -96,8 +96,9 @@ def init(
 
 
 def _checked_url(url: str) -> str:
+    allow = os.environ.get("D6_ALLOW_INSECURE_HTTP", "").strip().lower() in ("1", "true", "yes")
     try:
-        return normalise_base_url(url)
+        return normalise_base_url(url, allow_insecure_http=allow)
     except ValueError as exc:
         message = f"invalid d6 base URL: {exc}"
     raise ScaffoldError(message)

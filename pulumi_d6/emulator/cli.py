@@ -7,6 +7,7 @@ the emulator as a subprocess read the base URL from it (``pulumi_d6.testing.proc
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +39,12 @@ def emulator(
             "what the database already holds.",
         ),
     ] = 0,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset", help="Start fresh: forget the state in --db first (then apply --seed)."
+        ),
+    ] = False,
     username: Annotated[str, typer.Option(help="Integrator username it accepts.")] = "demo",
     password: Annotated[
         str, typer.Option(help="Integrator password it accepts.", show_default=False)
@@ -81,9 +88,24 @@ def emulator(
         if db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         server = EmulatorServer(
-            config, host=host, port=port, db=db, seed=seed, log_level="info", access_log=access_log
+            config,
+            host=host,
+            port=port,
+            db=db,
+            seed=seed,
+            reset=reset,
+            log_level="info",
+            access_log=access_log,
         )
-    except (ValueError, OSError) as exc:
+    except OSError as exc:
+        message = (
+            f"port {port} on {host} is already in use: stop what holds it (a `pulumi-d6 "
+            "emulator` started earlier? Ctrl-C it, or `fuser -k "
+            f"{port}/tcp`), or pick another port with --port"
+            if exc.errno == errno.EADDRINUSE
+            else f"cannot start the emulator: {exc}"
+        )
+    except ValueError as exc:
         message = str(exc)
     else:
         message = ""

@@ -78,13 +78,16 @@ class EmulatorServer:
         port: int = 0,
         db: str | Path = ":memory:",
         seed: int = 0,
+        reset: bool = False,
         log_level: str = "warning",
         access_log: bool = False,
     ) -> None:
         self.config = config or EmulatorConfig()
         self.store = Store(db)
-        if seed:
-            self.store.seed(seed)
+        if reset:
+            self.store.reset(seed)  # forget what the database held, then seed
+        elif seed:
+            self.store.seed(seed)  # adds to what the database holds
         self.app = create_app(self.config, self.store)
         self.host = host
         self._socket = bind_socket(host, port)

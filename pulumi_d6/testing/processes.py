@@ -65,9 +65,8 @@ class EmulatorProcess:
             thread.start()
         if not self.first_line.startswith(BANNER):
             self.stop()
-            raise EmulatorStartError(
-                f"the emulator did not start: {self.first_line.strip()} {self.errors.strip()}"
-            )
+            said = " ".join((self.first_line + self.errors).split()).removeprefix("error: ")
+            raise EmulatorStartError(f"the d6 emulator did not start: {said}")
         self.base_url = self.first_line.strip().removeprefix(BANNER)
         self.url = self.base_url.removesuffix("/api")
         self.admin_url = f"{self.url}/_emulator"

@@ -62,3 +62,17 @@ def test_ctrl_c_right_after_start_is_a_clean_stop() -> None:
     emu = EmulatorProcess()
     assert emu.first_line.startswith("d6 emulator listening on ")
     assert emu.stop(signal.SIGINT, timeout=20) == 0
+
+
+def test_seed_adds_to_a_kept_database_and_reset_starts_fresh(tmp_path: Path) -> None:
+    db = str(tmp_path / "d6.db")
+    with EmulatorProcess("--db", db, "--seed", "3") as first:
+        first.admin.set_active(1000, 8, True)
+        first.admin.authorise(5000, 8)
+        assert first.admin.health()["schools"] == 4
+    with EmulatorProcess("--db", db, "--seed", "5") as second:
+        health = second.admin.health()
+        assert (health["schools"], health["active"]) == (6, 1), "seeding adds, keeps the rest"
+    with EmulatorProcess("--db", db, "--seed", "2", "--reset") as fresh:
+        health = fresh.admin.health()
+        assert (health["schools"], health["integrations"], health["active"]) == (2, 4, 0)

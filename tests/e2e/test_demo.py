@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 import stat
 import sys
 from pathlib import Path
@@ -130,6 +131,29 @@ def test_a_failed_pulumi_step_is_reported_and_the_emulator_stopped(
     )
     with pytest.raises(requests.ConnectionError):
         requests.get(base_url.removeprefix("d6 emulator running at "), timeout=2)
+
+
+def test_a_busy_port_names_the_port_and_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    fake_pulumi(tmp_path)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        monkeypatch.setattr(demo, "PORT", port)
+        monkeypatch.setattr(demo, "DB", tmp_path / "demo.db")
+        assert demo.main(["up"]) == 1
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
+    assert (
+        f"demo failed: the d6 emulator did not start: port {port} on 127.0.0.1 is already in use"
+        in err
+    )
+    assert f"fuser -k {port}/tcp" in err
+    assert "pick another port with --port" in err
+    assert not (tmp_path / "calls.log").exists(), "pulumi never ran"
 
 
 def test_make_demo_targets_exist() -> None:

@@ -10,8 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from pulumi_d6 import cli
 from pulumi_d6.emulator import EmulatorServer
+from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 from pulumi_d6.settings import DEFAULT_BASE_URL, SETTING_KEYS, D6Settings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
@@ -64,3 +67,52 @@ def test_readme_curl_examples_work(seeded: EmulatorServer) -> None:
     assert fault["kind"] == "status"
     assert fault["remaining"] == 2
     assert log["total"] == 3
+
+
+def python_block_after(heading: str) -> str:
+    section = README.split(heading, 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_d6client_snippet_runs_as_shown(
+    d6_emulator: RunningEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    d6_emulator.admin.reset(seed=2)
+    d6_emulator.admin.set_active(1001, 8, True)
+    monkeypatch.setenv("D6_USERNAME", d6_emulator.username)
+    monkeypatch.setenv("D6_PASSWORD", d6_emulator.password)
+    monkeypatch.setenv("D6_BASE_URL", d6_emulator.base_url)
+    exec(compile(python_block_after("## `D6Client`"), "README.md", "exec"), {})  # noqa: S102
+    assert capsys.readouterr().out.splitlines() == [
+        "1000 Greenfield Primary School inactive",
+        "1001 Riverside Primary School active",
+        "1000/8 activated now: True",
+    ]
+
+
+DRIFT_STACK = """\
+config:
+  d6:username: demo
+  d6-integrations:integrations:
+    - {schoolId: 1000, apiTypeId: 8}
+    - {schoolId: 1001, apiTypeId: 8}
+    - {schoolId: 9999, apiTypeId: 8}
+"""
+
+
+def test_the_drift_example_is_real(d6_emulator: RunningEmulator, tmp_path: Path) -> None:
+    d6_emulator.admin.reset(seed=3)
+    d6_emulator.admin.set_active(1000, 8, True)
+    d6_emulator.admin.set_active(1001, 9, True)
+    stack = tmp_path / "Pulumi.prod.yaml"
+    stack.write_text(DRIFT_STACK)
+    env = {"D6_PASSWORD": d6_emulator.password, "D6_BASE_URL": d6_emulator.base_url}
+    result = CliRunner().invoke(
+        cli.app, ["drift", "--stack-config", str(stack)], env={**env, "COLUMNS": "100"}
+    )
+    assert result.exit_code == 0, result.stderr
+    block = README.split("<!-- drift-example -->\n```text\n", 1)[1].split("```", 1)[0]
+    shown = block.split("\n", 1)[1]
+    assert result.stdout == shown, result.stdout

@@ -38,6 +38,7 @@ def test_explicit_beats_config_beats_env() -> None:
         "max_retries": "argument max_retries",
         "requests_per_second": "default",
         "max_deactivations": "default",
+        "allow_insecure_http": "default",
     }
 
 
@@ -195,3 +196,16 @@ def test_unknown_setting_names_are_bounded() -> None:
     with pytest.raises(SettingsError) as err:
         resolve_settings({"x" * 10_000: 1}, env=ENV_CREDS)
     assert len(str(err.value)) < 100
+
+
+def test_plain_http_to_another_host_needs_the_explicit_opt_in() -> None:
+    env = {**ENV_CREDS, "D6_BASE_URL": "http://d6-emulator:8787/api"}
+    with pytest.raises(SettingsError, match="set d6:allowInsecureHttp=true or D6_ALL"):
+        resolve_settings(env=env)
+    allowed = resolve_settings(env={**env, "D6_ALLOW_INSECURE_HTTP": "true"})
+    assert allowed.base_url == "http://d6-emulator:8787/api"
+    assert allowed.allow_insecure_http is True
+    config = {"d6:allowInsecureHttp": "true", "d6:baseUrl": "http://ci-service/api"}
+    assert resolve_settings(config=config, env=ENV_CREDS).base_url == "http://ci-service/api"
+    with pytest.raises(SettingsError, match="D6_ALLOW_INSECURE_HTTP = 'maybe'"):
+        resolve_settings(env={**env, "D6_ALLOW_INSECURE_HTTP": "maybe"})
