@@ -13,6 +13,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -302,6 +303,35 @@ def wan_latency(report: Report, n: int = 200, latency_ms: float = 50.0) -> None:
         emu.stop()
 
 
+def drift_listing(report: Report, total: int = 5000) -> None:
+    """`pulumi-d6 drift` as a user runs it, against T authorised integrations: one full listing,
+    goal ceil(T / max_allowed_limit) requests."""
+    emu = Emulator("--seed", str(math.ceil(total / 2)))
+    try:
+        env = {**os.environ, "D6_USERNAME": "demo", "D6_PASSWORD": "demo"}
+        env["D6_BASE_URL"] = emu.base_url
+        export = json.dumps({"version": 3, "deployment": {"resources": []}})
+        command = [sys.executable, "-m", "pulumi_d6.cli", "drift", "--state", "-"]
+        emu.admin.clear_requests()
+        done, seconds = timed(
+            lambda: subprocess.run(
+                [*command, "--format", "json"],
+                input=export,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        )
+        onboarding = len(json.loads(done.stdout)["onboarding"])
+        goal = math.ceil(total / PAGE)
+        note = f"goal {goal}; {onboarding} in the onboarding queue"
+        report.rows.append(Row("drift (one full listing)", total, emu.admin.count(), seconds, note))
+        report.facts["drift_requests"] = emu.admin.count()
+    finally:
+        emu.stop()
+
+
 def _latency_row(
     report: Report, scenario: str, n: int, requests_: int, seconds: float, limit: float, key: str
 ) -> None:
@@ -342,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sizes", type=int, nargs="*", help="override the N values")
     parser.add_argument("--rate-limit-n", type=int, default=200, help="creates at --rate-limit 20")
+    parser.add_argument("--drift-total", type=int, default=5000, help="T for the drift listing")
     parser.add_argument("--latency-n", type=int, default=200, help="N of the WAN latency scenario")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="emulator latency for it")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="JSON output")
@@ -361,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         emu.stop()
     rate_limited(report, n=args.rate_limit_n)
     wan_latency(report, n=args.latency_n, latency_ms=args.latency_ms)
+    drift_listing(report, total=args.drift_total)
     text = render(report)
     print(text)
     out: Path = args.out

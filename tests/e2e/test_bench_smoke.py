@@ -13,6 +13,7 @@ from benchmarks.bench import main
 def test_bench_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "bench.json"
     args = ["--sizes", "20", "--rate-limit-n", "10", "--latency-n", "8", "--latency-ms", "20"]
+    args += ["--drift-total", "120"]
     assert main([*args, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "| create | 20 | 20 |" in printed
@@ -25,3 +26,4 @@ def test_bench_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "| create at 20 ms latency | 8 | 8 |" in printed
     assert "| baseline: sequential script at 20 ms latency | 8 | 8 |" in printed
     assert data["facts"]["wan_create_fraction_of_limit"] > 0
+    assert data["facts"]["drift_requests"] == 3, "ceil(120 / 50)"
