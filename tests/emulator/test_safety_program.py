@@ -14,10 +14,6 @@ from ..mocking import run_program
 V2 = "/api/v2/settings/clientintegrations"
 
 
-def d6(emu: RunningEmulator) -> dict[str, str]:
-    return {"d6:baseUrl": emu.base_url, "d6:username": emu.username, "d6:password": emu.password}
-
-
 def flags(mocks: object) -> dict[tuple[int, int], bool]:
     created = getattr(mocks, "created", [])
     return {
@@ -33,7 +29,7 @@ def test_discovered_entries_are_only_forgotten_explicit_ones_deactivated(
 ) -> None:
     d6_emulator.admin.reset(seed=3)
     config = {
-        **d6(d6_emulator),
+        **d6_emulator.stack_config(),
         "d6-integrations:activateAllAuthorised": [8],
         "d6-integrations:integrations": [{"schoolId": 1000, "apiTypeId": 9}],
     }
@@ -47,7 +43,7 @@ def test_deactivate_undiscovered_opts_back_in(
 ) -> None:
     d6_emulator.admin.reset(seed=2)
     config = {
-        **d6(d6_emulator),
+        **d6_emulator.stack_config(),
         "d6-integrations:activateAllAuthorised": [8],
         "d6-integrations:deactivateUndiscovered": value,
     }
@@ -86,7 +82,7 @@ def test_the_root_program_exports_no_contact_detail(
     monkeypatch: pytest.MonkeyPatch, d6_emulator: RunningEmulator
 ) -> None:
     d6_emulator.admin.reset(seed=2)
-    config = {**d6(d6_emulator), "d6-integrations:activateAllAuthorised": [8]}
+    config = {**d6_emulator.stack_config(), "d6-integrations:activateAllAuthorised": [8]}
     mocks, exports = run_program(monkeypatch, main, config)
     assert set(exports) == {"managed", "activeCount"}
     assert "@" not in repr(exports)

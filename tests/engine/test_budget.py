@@ -3,7 +3,7 @@ refusals before any request, state kept, and the bad day it exists for (an empty
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -32,17 +32,8 @@ def emu(d6_emulator_factory: Callable[..., RunningEmulator]) -> RunningEmulator:
 
 
 @pytest.fixture
-def processes() -> Iterator[Factory]:
-    started: list[ProviderProcess] = []
-
-    def start(config: dict[str, str], env: dict[str, str] | None = None) -> ProviderProcess:
-        process = ProviderProcess(config, env)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.close()
+def processes(process_factory: Factory) -> Factory:
+    return process_factory
 
 
 def declared(school: int, api_type: int = 8, **extra: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ here against the emulator, and the emulator's request log proves how many API ca
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -26,10 +26,11 @@ from pulumi_d6.testing.engine import (
     from_struct,
 )
 
+from .conftest import ProcessFactory
+
 V2 = "/api/v2/settings/clientintegrations"
 DIFF_NONE = provider_pb2.DiffResponse.DIFF_NONE
 DIFF_SOME = provider_pb2.DiffResponse.DIFF_SOME
-ProcessFactory = Callable[..., ProviderProcess]
 
 
 def stack_config(server: EmulatorServer, **extra: str) -> dict[str, str]:
@@ -54,20 +55,6 @@ def provider_process(d6_emulator_server: EmulatorServer) -> Iterator[ProviderPro
 def stack(provider_process: ProviderProcess, d6_emulator: RunningEmulator) -> EngineStack:
     d6_emulator.admin.reset(seed=5)
     return EngineStack(provider_process)
-
-
-@pytest.fixture
-def process_factory() -> Iterator[ProcessFactory]:
-    started: list[ProviderProcess] = []
-
-    def start(config: dict[str, str] | None, env: dict[str, str] | None = None) -> ProviderProcess:
-        process = ProviderProcess(config, env)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.close()
 
 
 def declared(school: Any = 1000, api_type: Any = 8, **extra: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ types, with no foreign exception in the traceback the engine shows, and no secre
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -20,14 +20,14 @@ from pulumi_d6.testing.engine import (
     CheckFailed,
     EngineError,
     EngineStack,
-    ProviderProcess,
     to_struct,
 )
+
+from .conftest import ProcessFactory
 
 TYPE_ROOT = "urn:pulumi:dev::d6-integrations::pulumi-python:dynamic/d6:ClientIntegration::"
 FOREIGN = ("ValueError", "UnicodeEncodeError", "UnicodeError", "requests.exceptions", "urllib3")
 MAX_MESSAGE = 600
-ProcessFactory = Callable[..., ProviderProcess]
 
 
 @pytest.fixture
@@ -36,22 +36,20 @@ def d6_emulator(d6_emulator_factory: Callable[..., RunningEmulator]) -> RunningE
     return d6_emulator_factory()
 
 
-@pytest.fixture
-def processes() -> Iterator[ProcessFactory]:
-    started: list[ProviderProcess] = []
-
-    def start(config: dict[str, str] | None, env: dict[str, str] | None = None) -> ProviderProcess:
-        process = ProviderProcess(config, env)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.close()
-
-
 def config_for(emu: RunningEmulator, **extra: str) -> dict[str, str]:
     return {**emu.stack_config(), "d6:maxRetries": "0", **extra}
+
+
+def with_value_from(
+    emu: RunningEmulator, source: str, stack_key: str, value: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(stack config, environment) with ``value`` given for one setting by ``source``, a
+    stack key (``d6:password``) or a variable (``D6_PASSWORD``)."""
+    config = config_for(emu)
+    if source == stack_key:
+        return {**config, stack_key: value}, {}
+    del config[stack_key]
+    return config, {source: value}
 
 
 def message_of(error: EngineError) -> str:
@@ -88,9 +86,9 @@ def assert_clean(error: EngineError, *secrets: str) -> str:
     ],
 )
 def test_ids_the_engine_cannot_carry_fail_check(
-    processes: ProcessFactory, d6_emulator: RunningEmulator, value: Any, expected: str
+    process_factory: ProcessFactory, d6_emulator: RunningEmulator, value: Any, expected: str
 ) -> None:
-    stack = EngineStack(processes(config_for(d6_emulator)))
+    stack = EngineStack(process_factory(config_for(d6_emulator)))
     with pytest.raises(CheckFailed) as failed:
         stack.up("big", {"school_id": value, "api_type_id": 8})
     [(field, reason)] = failed.value.failures
@@ -101,9 +99,9 @@ def test_ids_the_engine_cannot_carry_fail_check(
 
 
 def test_the_largest_exact_id_is_accepted(
-    processes: ProcessFactory, d6_emulator: RunningEmulator
+    process_factory: ProcessFactory, d6_emulator: RunningEmulator
 ) -> None:
-    stack = EngineStack(processes(config_for(d6_emulator)))
+    stack = EngineStack(process_factory(config_for(d6_emulator)))
     preview = stack.preview("edge", {"school_id": 2**53 - 1, "api_type_id": 8})
     assert preview.action == "create"
 
@@ -119,9 +117,9 @@ HOSTILE_IDS = [
 
 @pytest.mark.parametrize("id_", HOSTILE_IDS)
 def test_delete_of_a_hostile_id_never_calls_d6(
-    processes: ProcessFactory, d6_emulator: RunningEmulator, id_: str
+    process_factory: ProcessFactory, d6_emulator: RunningEmulator, id_: str
 ) -> None:
-    process = processes(config_for(d6_emulator))
+    process = process_factory(config_for(d6_emulator))
     state = to_struct(process.with_provider({"school_id": 1000, "api_type_id": 8, "active": True}))
     with pytest.raises(EngineError) as failed:
         process.delete(TYPE_ROOT + "x", id_, state, state)
@@ -133,9 +131,9 @@ def test_delete_of_a_hostile_id_never_calls_d6(
 
 @pytest.mark.parametrize("id_", HOSTILE_IDS)
 def test_read_of_a_hostile_id_is_a_clear_error(
-    processes: ProcessFactory, d6_emulator: RunningEmulator, id_: str
+    process_factory: ProcessFactory, d6_emulator: RunningEmulator, id_: str
 ) -> None:
-    process = processes(config_for(d6_emulator))
+    process = process_factory(config_for(d6_emulator))
     state = to_struct(process.with_provider({"school_id": 1000, "api_type_id": 8, "active": True}))
     with pytest.raises(EngineError) as failed:
         process.read(TYPE_ROOT + "x", id_, state, state)
@@ -144,11 +142,11 @@ def test_read_of_a_hostile_id_is_a_clear_error(
 
 
 def test_a_hostile_state_with_a_good_id_uses_the_id(
-    processes: ProcessFactory, d6_emulator: RunningEmulator
+    process_factory: ProcessFactory, d6_emulator: RunningEmulator
 ) -> None:
     """State written by hand: the id names the integration, never an unbounded state field."""
     d6_emulator.admin.authorise(1000, 8, active=True)
-    process = processes(config_for(d6_emulator))
+    process = process_factory(config_for(d6_emulator))
     hostile = {"school_id": "9" * 5000, "api_type_id": 1e300, "active": True}
     state = to_struct(process.with_provider(hostile))
     process.delete(TYPE_ROOT + "x", "1000/8", state, state)
@@ -170,20 +168,13 @@ def test_a_hostile_state_with_a_good_id_uses_the_id(
 )
 @pytest.mark.parametrize("source", ["D6_PASSWORD", "d6:password"])
 def test_a_password_that_cannot_be_a_header_is_refused_by_name(
-    processes: ProcessFactory,
+    process_factory: ProcessFactory,
     d6_emulator: RunningEmulator,
     password: str,
     reason: str,
     source: str,
 ) -> None:
-    config = config_for(d6_emulator)
-    env: dict[str, str] = {}
-    if source == "D6_PASSWORD":
-        del config["d6:password"]
-        env["D6_PASSWORD"] = password
-    else:
-        config["d6:password"] = password
-    process = processes(config, env)
+    process = process_factory(*with_value_from(d6_emulator, source, "d6:password", password))
     with pytest.raises(EngineError) as failed:
         EngineStack(process).up("a", {"school_id": 1000, "api_type_id": 8})
     last = assert_clean(failed.value, password, password.strip())
@@ -196,9 +187,9 @@ def test_a_password_that_cannot_be_a_header_is_refused_by_name(
 
 
 def test_a_username_that_cannot_be_a_header_is_refused_by_name(
-    processes: ProcessFactory, d6_emulator: RunningEmulator
+    process_factory: ProcessFactory, d6_emulator: RunningEmulator
 ) -> None:
-    process = processes(config_for(d6_emulator, **{"d6:username": "demo\r\nX-Injected: 1"}))
+    process = process_factory(config_for(d6_emulator, **{"d6:username": "demo\r\nX-Injected: 1"}))
     with pytest.raises(EngineError) as failed:
         EngineStack(process).up("a", {"school_id": 1000, "api_type_id": 8})
     last = assert_clean(failed.value, "X-Injected")
@@ -218,16 +209,9 @@ def test_a_username_that_cannot_be_a_header_is_refused_by_name(
     ],
 )
 def test_a_base_url_with_credentials_is_refused_without_echoing_them(
-    processes: ProcessFactory, d6_emulator: RunningEmulator, url: str, source: str
+    process_factory: ProcessFactory, d6_emulator: RunningEmulator, url: str, source: str
 ) -> None:
-    config = config_for(d6_emulator)
-    env: dict[str, str] = {}
-    if source == "D6_BASE_URL":
-        del config["d6:baseUrl"]
-        env["D6_BASE_URL"] = url
-    else:
-        config["d6:baseUrl"] = url
-    process = processes(config, env)
+    process = process_factory(*with_value_from(d6_emulator, source, "d6:baseUrl", url))
     with pytest.raises(EngineError) as failed:
         EngineStack(process).up("a", {"school_id": 1000, "api_type_id": 8})
     last = assert_clean(failed.value, "Url-Secret-Pw")
