@@ -10,6 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+import pulumi_d6
 from pulumi_d6 import cli
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 from pulumi_d6.program import main as root_program
@@ -270,3 +271,9 @@ def test_credential_errors_name_the_flag_and_never_show_the_value(
     for secret in ("Lead-Space-Pw", "Pasted-Pw", "Euro", "Url-Pw-77"):
         assert secret not in result.stderr
     assert emu.admin.count() == 0
+
+
+def test_version_prints_the_package_version() -> None:
+    result = runner.invoke(cli.app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"pulumi-d6 {pulumi_d6.__version__}\n"
