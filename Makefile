@@ -35,5 +35,5 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info \
-		.emulator .hypothesis benchmarks/results
+		.emulator .pulumi .hypothesis benchmarks/results
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
