@@ -22,7 +22,7 @@ MESSAGE_CHARS = 600
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """A one-line, bounded excerpt of a response body for error messages."""
-    flat = " ".join(text[: limit * 4].split()) if len(text) > limit * 4 else " ".join(text.split())
+    flat = " ".join(text[: limit * 4].split())  # never split all of a huge body
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

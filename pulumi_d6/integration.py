@@ -13,17 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ResourceError
-from .models import ClientIntegrationInfo, parse_flag, parse_id, parse_resource_id
+from .models import ClientIntegrationInfo, parse_flag, parse_id, parse_resource_id, resource_id
 
 ID_FIELDS = ("school_id", "api_type_id")
 FLAG_DEFAULTS = {"active": True, "deactivate_on_destroy": True}
 DESCRIPTIVE_FIELDS = tuple(
     name for name in ClientIntegrationInfo.model_fields if name not in (*ID_FIELDS, "active")
 )
-
-
-def resource_id(school_id: int, api_type_id: int) -> str:
-    return f"{school_id}/{api_type_id}"
 
 
 @dataclass(frozen=True)

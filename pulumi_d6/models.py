@@ -24,12 +24,6 @@ TOO_LARGE = (
 )
 
 
-def ascii_digits(text: str) -> bool:
-    """Only 0-9 (``str.isdigit`` also accepts other scripts' digits and superscripts)."""
-    stripped = text.strip()
-    return stripped.isascii() and stripped.isdigit()
-
-
 def described(value: Any) -> str:
     """How a rejected value is shown: its type where that is the problem, always bounded."""
     if isinstance(value, bool):
@@ -82,6 +76,11 @@ def parse_flag(
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     raise error(f"{field} must be true or false, got {type(value).__name__} {shown(value)}")
+
+
+def resource_id(school_id: int, api_type_id: int) -> str:
+    """The ClientIntegration id, ``"1000/8"``; :func:`parse_resource_id` reads it back."""
+    return f"{school_id}/{api_type_id}"
 
 
 def parse_resource_id(id_: str, error: type[D6Error] = InvalidValueError) -> tuple[int, int]:

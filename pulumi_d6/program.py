@@ -26,7 +26,7 @@ from .declarations import (
     plan,
 )
 from .lookup import get_client_integrations
-from .models import parse_flag
+from .models import parse_flag, resource_id
 from .resource import ClientIntegration
 
 __all__ = ["Entry", "ProgramConfigError", "main", "parse_api_types", "parse_integrations", "plan"]
@@ -56,7 +56,7 @@ def main(lookup: Lookup | None = None) -> list[ClientIntegration]:
         )
         for e in entries
     ]
-    pulumi.export("managed", [f"{e.school_id}/{e.api_type_id}" for e in entries])
+    pulumi.export("managed", [resource_id(e.school_id, e.api_type_id) for e in entries])
     pulumi.export(
         "activeCount",
         pulumi.Output.all(*[r.active for r in resources]).apply(

@@ -60,7 +60,7 @@ from .errors import (
 )
 from .integration import FLAG_DEFAULTS, ID_FIELDS, IntegrationSpec
 from .logs import configure_from_env
-from .models import ClientIntegrationInfo, StateChange, parse_flag, parse_id, parse_resource_id
+from .models import ClientIntegrationInfo, StateChange, parse_flag, parse_id
 from .settings import D6Settings, resolve_settings, stack_config_of
 
 log = logging.getLogger("pulumi_d6.provider")
@@ -79,11 +79,6 @@ def _checked(parse: Callable[[], Any], value: Any) -> tuple[Any, str | None]:
         return parse(), None
     except InvalidValueError as exc:
         return None, str(exc)
-
-
-def parse_state_id(id_: str) -> tuple[int, int]:
-    """``"1000/8"`` to ``(1000, 8)``, with an error that shows the expected form."""
-    return parse_resource_id(id_, ResourceError)
 
 
 def _differs(old: Any, new: Any, default: Any = None) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import math
+from functools import partial
 from typing import Any
 
 import dill
@@ -13,8 +14,10 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
 from pulumi_d6.errors import ResourceError
+from pulumi_d6.models import parse_resource_id
 from pulumi_d6.provider import ClientIntegrationProvider
-from pulumi_d6.provider import parse_state_id as parse_id
+
+parse_id = partial(parse_resource_id, error=ResourceError)  # how read and delete parse ids
 
 PASSWORD = "Provider-Unit-Pw-733"
 UNKNOWN: Any = Unknown()  # type: ignore[no-untyped-call]
