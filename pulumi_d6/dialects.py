@@ -17,7 +17,7 @@ import requests
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from .errors import NotFoundError, d6_message
+from .errors import NotFoundError, ValidationFailedError, d6_message
 from .models import ClientIntegrationInfo, Page, StateChange
 from .transport import Transport
 
@@ -85,7 +85,7 @@ class V2Api:
             if cursor is not None:
                 params["cursor"] = cursor
             response = t.request("GET", V2_INTEGRATIONS, params=params)
-            if guessed and limit and _refuses_limit(response):
+            if guessed and limit and self._refuses_limit(response):
                 log.info("d6 refused limit=%s on a first page; asking with its default", limit)
                 self._first_page_limit = None
                 del params["limit"]
@@ -102,6 +102,13 @@ class V2Api:
             if cursor in seen:
                 raise t.invalid(response, f"next_cursor {cursor!r} repeats an earlier page")
             seen.add(cursor)
+
+    def _refuses_limit(self, response: requests.Response) -> bool:
+        """A 400 "Validation Failed" that names ``limit`` (read as every error is read)."""
+        if response.status_code != 400:
+            return False
+        error = self.transport.error_for(response)
+        return isinstance(error, ValidationFailedError) and "limit" in error.validation_errors
 
     def records(
         self,
@@ -128,16 +135,6 @@ class V2Api:
         # v2 documents a JSON body: an empty or garbled one leaves it unknown whether the change
         # happened, so it must not pass for success.
         return state_change(self.transport, response, school_id, api_type_id, active, True)
-
-
-def _refuses_limit(response: requests.Response) -> bool:
-    if response.status_code != 400:
-        return False
-    try:
-        errors = response.json().get("validation_errors")
-    except (ValueError, AttributeError):
-        return False
-    return isinstance(errors, dict) and "limit" in errors
 
 
 class V1Api:

@@ -23,7 +23,7 @@ from typing import Any
 from .declarations import ProgramConfigError, parse_api_types, parse_integrations, plan
 from .errors import InvalidValueError, shown
 from .models import ClientIntegrationInfo, parse_resource_id
-from .stackfile import StackFileError
+from .stackfile import StackFileError, read_text
 
 RESOURCE_TYPE = "pulumi-python:dynamic/d6:ClientIntegration"
 # Pulumi's public marker of a secret value in state (not a secret itself).
@@ -128,12 +128,7 @@ def read_stack_export(path: Path | None, text: str | None = None) -> Any:
     """The JSON of ``pulumi stack export`` from ``path``, or ``text`` (stdin)."""
     where = "stdin" if path is None else str(path)
     if text is None and path is not None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise StackFileError(f"{where}: no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StackFileError(f"{where}: cannot be read ({type(exc).__name__})") from None
+        text = read_text(path)
     try:
         return json.loads(text or "")
     except ValueError:

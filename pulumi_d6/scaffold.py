@@ -14,12 +14,11 @@ import re
 from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from .codegen import render_yaml
 from .errors import InvalidValueError, shown
 from .models import ClientIntegrationInfo
-from .settings import DEFAULT_BASE_URL, DEFAULT_MAX_DEACTIVATIONS
+from .settings import DEFAULT_BASE_URL, DEFAULT_MAX_DEACTIVATIONS, without_userinfo
 
 TEMPLATE = "d6-integrations"
 TEMPLATE_FILES = (
@@ -171,7 +170,7 @@ def install_source() -> tuple[str, str]:
         info = json.loads(raw)
     except ValueError:
         return pinned, _LOCAL_NOTE
-    url = _without_credentials(str(info.get("url", "")))
+    url = without_userinfo(str(info.get("url", "")))
     vcs = info.get("vcs_info")
     if isinstance(vcs, dict) and url:
         ref = vcs.get("commit_id") or vcs.get("requested_revision")
@@ -189,10 +188,3 @@ _LOCAL_NOTE = (
     "#   pulumi-d6 @ git+https://github.com/<owner>/pulumi-d6.git@<commit>\n"
     "#   pulumi-d6 @ https://<host>/pulumi_d6-<version>-py3-none-any.whl"
 )
-
-
-def _without_credentials(url: str) -> str:
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))

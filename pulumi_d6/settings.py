@@ -69,18 +69,20 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def without_userinfo(url: str, mark: str = "") -> str:
+    """``url`` with any ``user:password@`` replaced by ``mark`` (works on URLs urlsplit refuses)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return mark + url.rpartition("@")[2] if "@" in url else url
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = mark + authority.rpartition("@")[2]
+    return f"{scheme}{sep}{authority}{slash}{path}"
+
+
 def redact_url(value: str) -> str:
     """The URL fit for a message: any ``user:password@`` replaced by ``***@``, bounded."""
-    text = value.strip()
-    scheme, sep, rest = text.partition("://")
-    if sep:
-        authority, slash, path = rest.partition("/")
-        if "@" in authority:
-            authority = "***@" + authority.rpartition("@")[2]
-        text = f"{scheme}{sep}{authority}{slash}{path}"
-    elif "@" in text:
-        text = "***@" + text.rpartition("@")[2]
-    return shown(text, 80)
+    return shown(without_userinfo(value.strip(), "***@"), 80)
 
 
 def header_problem(value: str) -> str | None:
@@ -99,6 +101,16 @@ def header_problem(value: str) -> str | None:
             "cannot carry"
         )
     return None
+
+
+def parse_max_deactivations(value: Any) -> int | None:
+    """``d6:maxDeactivations``: a whole number >= 0, or ``unlimited`` (None)."""
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text == "unlimited":
+        return None
+    if text is None or not (text.isascii() and text.isdigit() and len(text) <= 9):
+        raise ValueError("must be a whole number >= 0, or unlimited")
+    return int(text)
 
 
 def normalise_base_url(value: str, *, allow_insecure_http: bool = False) -> str:
@@ -202,16 +214,11 @@ class D6Settings(BaseModel):
     @field_validator("max_deactivations", mode="before")
     @classmethod
     def _budget(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.strip().lower() == "unlimited":
-            return None
-        if isinstance(value, bool) or value is None:
-            raise ValueError("must be a whole number >= 0, or unlimited")
-        if isinstance(value, str):
-            text = value.strip()
-            if not (text.isascii() and text.isdigit() and len(text) <= 9):
-                raise ValueError("must be a whole number >= 0, or unlimited")
-            return int(text)
-        return value
+        return (
+            parse_max_deactivations(value)
+            if isinstance(value, str | bool) or value is None
+            else value
+        )
 
     @field_validator("timeout_seconds", "requests_per_second", mode="before")
     @classmethod
@@ -363,7 +370,9 @@ __all__ = [
     "header_problem",
     "is_loopback_host",
     "normalise_base_url",
+    "parse_max_deactivations",
     "redact_url",
     "resolve_settings",
     "stack_config_of",
+    "without_userinfo",
 ]

@@ -31,7 +31,8 @@ def _round_trip() -> YAML:
     return yaml
 
 
-def _read(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """A project, stack or export file's text; a missing or unreadable one is a one-line error."""
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -54,7 +55,7 @@ def project_name(directory: Path, default: str = PROJECT) -> str:
     path = directory / "Pulumi.yaml"
     if not path.exists():
         return default
-    data = _parse(path, _read(path), YAML(typ="safe"))
+    data = _parse(path, read_text(path), YAML(typ="safe"))
     name = data.get("name") if isinstance(data, dict) else None
     if not isinstance(name, str) or not name:
         raise StackFileError(f"{path}: has no project name")
@@ -63,7 +64,7 @@ def project_name(directory: Path, default: str = PROJECT) -> str:
 
 def load_config(path: Path) -> dict[str, Any]:
     """The ``config:`` mapping of a stack file, as plain values (``secure:`` ones left as dicts)."""
-    data = _parse(path, _read(path), YAML(typ="safe"))
+    data = _parse(path, read_text(path), YAML(typ="safe"))
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -83,7 +84,7 @@ def merge_integrations(
     other key and every comment stays. A missing file is created. Returns (added, kept).
     """
     yaml = _round_trip()
-    data = _parse(path, _read(path), yaml) if path.exists() else None
+    data = _parse(path, read_text(path), yaml) if path.exists() else None
     if data is None:
         data = CommentedMap()
     if not isinstance(data, CommentedMap):

@@ -10,7 +10,12 @@ import typer
 
 from ..models import parse_id
 from ..scaffold import DEFAULT_STACK, RepoSpec, ScaffoldError, default_project, render, write
-from ..settings import DEFAULT_BASE_URL, DEFAULT_MAX_DEACTIVATIONS, normalise_base_url
+from ..settings import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_DEACTIVATIONS,
+    normalise_base_url,
+    parse_max_deactivations,
+)
 from .common import (
     ApiVersion,
     BaseUrl,
@@ -105,10 +110,13 @@ def _checked_url(url: str) -> str:
 
 
 def _checked_budget(value: str) -> str:
-    text = value.strip().lower()
-    if text == "unlimited" or (text.isascii() and text.isdigit() and len(text) <= 9):
-        return text
-    raise ScaffoldError("--max-deactivations must be a whole number >= 0, or unlimited")
+    try:
+        parse_max_deactivations(value)
+    except ValueError as exc:
+        message = f"--max-deactivations {exc}"
+    else:
+        return value.strip().lower()
+    raise ScaffoldError(message)
 
 
 def _api_types(raw: str | None) -> list[int]:
