@@ -11,12 +11,13 @@ import typer
 from ..models import parse_id
 from ..scaffold import DEFAULT_STACK, RepoSpec, ScaffoldError, default_project, render, write
 from ..settings import (
-    DEFAULT_BASE_URL,
     DEFAULT_MAX_DEACTIVATIONS,
-    normalise_base_url,
+    D6Settings,
     parse_max_deactivations,
+    resolve_settings,
 )
 from .common import (
+    FLAG_NAMES,
     ApiVersion,
     BaseUrl,
     Password,
@@ -66,19 +67,18 @@ def init(
     requirements, CI workflow. Never writes a password."""
     with errors_to_exit_codes():
         adopted = None
-        url = base_url or os.environ.get("D6_BASE_URL") or DEFAULT_BASE_URL
-        version = (api_version or os.environ.get("D6_API_VERSION") or "v2").strip().lower()
         if adopt:
             client = make_client(base_url, username, password, api_version)
             adopted = [i for i in fetch(client, None, None) if i.active]
-            url = client.settings.base_url
-            version = client.settings.api_version
+            connection = client.settings
+        else:
+            connection = _connection(base_url, api_version)
         spec = RepoSpec(
             project=project or default_project(directory),
             stack=stack,
             username=username or os.environ.get("D6_USERNAME") or None,
-            base_url=_checked_url(url),
-            api_version=version,
+            base_url=connection.base_url,
+            api_version=connection.api_version,
             max_deactivations=_checked_budget(max_deactivations),
             adopted=adopted,
             activate_all_authorised=_api_types(activate_all_authorised),
@@ -100,13 +100,12 @@ def init(
         out.print(f"  {line}")
 
 
-def _checked_url(url: str) -> str:
-    allow = os.environ.get("D6_ALLOW_INSECURE_HTTP", "").strip().lower() in ("1", "true", "yes")
-    try:
-        return normalise_base_url(url, allow_insecure_http=allow)
-    except ValueError as exc:
-        message = f"invalid d6 base URL: {exc}"
-    raise ScaffoldError(message)
+def _connection(base_url: str | None, api_version: str | None) -> D6Settings:
+    """Base URL and API version resolved and checked as a client's are (flag, then ``D6_*``,
+    then default). Credentials are not needed to write files, so stand-ins fill their place."""
+    given = {k: v for k, v in (("base_url", base_url), ("api_version", api_version)) if v}
+    stand_ins = {"username": "init", "password": "not-used"}
+    return resolve_settings({**stand_ins, **given}, env=os.environ, explicit_names=FLAG_NAMES)
 
 
 def _checked_budget(value: str) -> str:

@@ -349,3 +349,18 @@ def test_the_preview_guard_fails_on_too_many_deletes(
     assert (done.returncode == 0) is passes, done.stdout + done.stderr
     if not passes:
         assert "would delete 6 integrations (more than 5)" in done.stderr
+
+
+def test_init_checks_the_api_version_like_a_client(tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli.app, ["init", str(tmp_path / "r"), "--api-version", "v3"], env={"COLUMNS": "300"}
+    )
+    assert result.exit_code == cli.EXIT_USAGE
+    assert "--api-version" in result.stderr
+    assert not (tmp_path / "r").exists()
+    env = {"D6_BASE_URL": "http://d6-emulator:8787/api", "D6_ALLOW_INSECURE_HTTP": "true"}
+    allowed = runner.invoke(cli.app, ["init", str(tmp_path / "ok"), "--api-version", "1"], env=env)
+    assert allowed.exit_code == 0, allowed.stderr
+    config = stack_config_of(tmp_path / "ok" / "Pulumi.prod.yaml")
+    assert config["d6:baseUrl"] == "http://d6-emulator:8787/api"
+    assert config["d6:apiVersion"] == "v1"
