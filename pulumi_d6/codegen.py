@@ -7,14 +7,9 @@
 
 from __future__ import annotations
 
+from .declarations import PROJECT
+from .integration import resource_name
 from .models import ClientIntegrationInfo
-
-PROJECT = "d6-integrations"
-
-
-def resource_name(school_id: int, api_type_id: int) -> str:
-    """The stable Pulumi name of one integration, the same in codegen and the root program."""
-    return f"school-{school_id}-api-{api_type_id}"
 
 
 def render_yaml(
@@ -32,7 +27,7 @@ def render_yaml(
     if not items:
         lines[-1] += " []"
     for i in sorted(items, key=lambda i: i.key):
-        lines.append(f"    - schoolId: {i.school_id}  # {_comment(i.school_name)}")
+        lines.append(f"    - schoolId: {i.school_id}  # {school_comment(i.school_name)}")
         lines.append(f"      apiTypeId: {i.api_type_id}")
     return "\n".join(lines)
 
@@ -52,10 +47,11 @@ def render_python(items: list[ClientIntegrationInfo]) -> str:
         name = resource_name(i.school_id, i.api_type_id)
         lines.append(
             f'ClientIntegration("{name}", school_id={i.school_id}, api_type_id={i.api_type_id})'
-            f"  # {_comment(i.school_name)}"
+            f"  # {school_comment(i.school_name)}"
         )
     return "\n".join(lines)
 
 
-def _comment(text: str) -> str:
+def school_comment(text: str) -> str:
+    """A school's name as a one-line YAML or Python comment beside its entry."""
     return " ".join(text.split()) or "(no name)"

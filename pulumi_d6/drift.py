@@ -20,53 +20,67 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .declarations import ProgramConfigError, parse_api_types, parse_integrations, plan
-from .errors import InvalidValueError, shown
+from .declarations import from_stack_config as declared_in
+from .declarations import plan
+from .errors import InvalidValueError, excerpt, shown
+from .integration import RESOURCE_TYPE, IntegrationSpec
 from .models import ClientIntegrationInfo, parse_resource_id
 from .stackfile import StackFileError, read_text
 
-RESOURCE_TYPE = "pulumi-python:dynamic/d6:ClientIntegration"
 # Pulumi's public marker of a secret value in state (not a secret itself).
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # noqa: S105
 CATEGORIES = ("onboarding", "unmanaged_active", "revoked", "mismatched")
+FAIL_ON_DEFAULT = ("unmanaged_active", "revoked", "mismatched")
+"""What needs someone to act; the onboarding queue is business as usual (reported, not failed)."""
 TITLES = {
     "onboarding": "Onboarding: authorised in d6, inactive, not declared",
     "unmanaged_active": "Unmanaged: active in d6, not declared",
     "revoked": "Revoked: declared, no longer authorised by the school",
     "mismatched": "Mismatched: declared active differs from d6",
 }
+UNKNOWN_NAME = "(unknown)"
 
 
 @dataclass(frozen=True)
-class Declared:
+class DriftRow:
+    """One integration out of sync; the two states only for ``mismatched``."""
+
     school_id: int
     api_type_id: int
-    active: bool
-    school_name: str | None = None
+    school_name: str | None
+    declared_active: bool | None = None
+    live_active: bool | None = None
 
-    @property
-    def key(self) -> tuple[int, int]:
-        return (self.school_id, self.api_type_id)
+    def as_json(self) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "school_id": self.school_id,
+            "api_type_id": self.api_type_id,
+            "school_name": self.school_name,
+        }
+        if self.declared_active is not None and self.live_active is not None:
+            row.update(declared_active=self.declared_active, live_active=self.live_active)
+        return row
 
 
 @dataclass
 class DriftReport:
     in_sync: int = 0
-    onboarding: list[dict[str, Any]] = field(default_factory=list)
-    unmanaged_active: list[dict[str, Any]] = field(default_factory=list)
-    revoked: list[dict[str, Any]] = field(default_factory=list)
-    mismatched: list[dict[str, Any]] = field(default_factory=list)
+    onboarding: list[DriftRow] = field(default_factory=list)
+    unmanaged_active: list[DriftRow] = field(default_factory=list)
+    revoked: list[DriftRow] = field(default_factory=list)
+    mismatched: list[DriftRow] = field(default_factory=list)
 
     @property
     def out_of_sync(self) -> int:
         return sum(len(self.category(name)) for name in CATEGORIES)
 
-    def category(self, name: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = getattr(self, name)
-        return items
+    def category(self, name: str) -> list[DriftRow]:
+        rows: list[DriftRow] = getattr(self, name)
+        return rows
 
-    def as_json(self) -> dict[str, Any]:
-        return {"in_sync": self.in_sync, **{name: self.category(name) for name in CATEGORIES}}
+    def failing(self, categories: Iterable[str] = FAIL_ON_DEFAULT) -> int:
+        """How many rows are in ``categories`` (what ``--exit-code`` fails on)."""
+        return sum(len(self.category(name)) for name in categories)
 
     def summary(self) -> str:
         if not self.out_of_sync:
@@ -75,9 +89,25 @@ class DriftReport:
         return f"{self.out_of_sync} out of sync ({', '.join(parts)}); {self.in_sync} in sync."
 
 
-def compare(declared: Iterable[Declared], live: Iterable[ClientIntegrationInfo]) -> DriftReport:
+def parse_fail_on(text: str) -> tuple[str, ...]:
+    """``--fail-on``: category names, comma-separated, or ``all``."""
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if names == ["all"]:
+        return CATEGORIES
+    unknown = [name for name in names if name not in CATEGORIES]
+    if unknown or not names:
+        raise InvalidValueError(
+            f"--fail-on {shown(text)}: expected categories, comma-separated, from "
+            f"{', '.join(CATEGORIES)}; or all"
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def compare(
+    declared: Iterable[IntegrationSpec], live: Iterable[ClientIntegrationInfo]
+) -> DriftReport:
     """Sort every integration into exactly one category."""
-    wanted: dict[tuple[int, int], Declared] = {}
+    wanted: dict[tuple[int, int], IntegrationSpec] = {}
     for item in declared:
         wanted.setdefault(item.key, item)
     listed = {info.key: info for info in live}
@@ -87,14 +117,14 @@ def compare(declared: Iterable[Declared], live: Iterable[ClientIntegrationInfo])
         name = info.school_name if info is not None and info.school_name else None
         if name is None and want is not None:
             name = want.school_name or None
-        row: dict[str, Any] = {"school_id": key[0], "api_type_id": key[1], "school_name": name}
+        row = DriftRow(key[0], key[1], name)
         if want is None and info is not None:
             (report.unmanaged_active if info.active else report.onboarding).append(row)
         elif want is not None and info is None:
             report.revoked.append(row)
         elif want is not None and info is not None and want.active != info.active:
             report.mismatched.append(
-                {**row, "declared_active": want.active, "live_active": info.active}
+                DriftRow(key[0], key[1], name, declared_active=want.active, live_active=info.active)
             )
         else:
             report.in_sync += 1
@@ -109,19 +139,12 @@ def from_stack_config(
     project: str,
     live: list[ClientIntegrationInfo],
     where: str = "the stack file",
-) -> list[Declared]:
+) -> list[IntegrationSpec]:
     """What a root-program stack file declares, ``activateAllAuthorised`` resolved on ``live``."""
-    try:
-        entries = plan(
-            parse_integrations(config.get(f"{project}:integrations")),
-            parse_api_types(config.get(f"{project}:activateAllAuthorised")),
-            lambda api_type_id: [i for i in live if i.api_type_id == api_type_id],
-        )
-    except ProgramConfigError as exc:
-        message = f"{where}: {project}:{exc}"
-    else:
-        return [Declared(e.school_id, e.api_type_id, e.active) for e in entries]
-    raise StackFileError(message)
+    return plan(
+        declared_in(config, project, where),
+        lambda api_type_id: [i for i in live if i.api_type_id == api_type_id],
+    )
 
 
 def read_stack_export(path: Path | None, text: str | None = None) -> Any:
@@ -136,7 +159,7 @@ def read_stack_export(path: Path | None, text: str | None = None) -> Any:
     raise StackFileError(message)
 
 
-def from_stack_export(export: Any, where: str = "the stack export") -> list[Declared]:
+def from_stack_export(export: Any, where: str = "the stack export") -> list[IntegrationSpec]:
     """Every ``ClientIntegration`` in a ``pulumi stack export``: its id, ``inputs.active`` and
     name. Other resource types, providers, the stack itself and secret envelopes are fine."""
     deployment = export.get("deployment") if isinstance(export, Mapping) else None
@@ -146,7 +169,7 @@ def from_stack_export(export: Any, where: str = "the stack export") -> list[Decl
             f"{where}: not a stack export (expected deployment.resources, as `pulumi stack "
             "export` writes)"
         )
-    found: list[Declared] = []
+    found: list[IntegrationSpec] = []
     for index, resource in enumerate(resources):
         if not isinstance(resource, Mapping) or resource.get("type") != RESOURCE_TYPE:
             continue
@@ -161,11 +184,11 @@ def from_stack_export(export: Any, where: str = "the stack export") -> list[Decl
         active = _plain(inputs.get("active")) if isinstance(inputs, Mapping) else None
         name = _plain(outputs.get("school_name")) if isinstance(outputs, Mapping) else None
         found.append(
-            Declared(
+            IntegrationSpec(
                 school_id,
                 api_type_id,
                 active if isinstance(active, bool) else True,
-                name if isinstance(name, str) and name else None,
+                school_name=name if isinstance(name, str) and name else None,
             )
         )
     return found
@@ -188,30 +211,65 @@ def _plain(value: Any) -> Any:
 # ---------------------------------------------------------------- rendering
 
 
-def to_markdown(report: DriftReport) -> str:
-    """For ``$GITHUB_STEP_SUMMARY``: a summary line, then one table per non-empty category."""
-    lines = ["## d6 drift", "", report.summary()]
+@dataclass(frozen=True)
+class Section:
+    """One non-empty category as text cells: what the table and the markdown both show."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+
+
+def sections(report: DriftReport) -> list[Section]:
+    """The one place that words a report's rows: unknown names, active or inactive."""
+    found = []
     for name in CATEGORIES:
         rows = report.category(name)
         if not rows:
             continue
-        mismatched = name == "mismatched"
-        lines += ["", f"### {TITLES[name]} ({len(rows)})", ""]
-        header = "| school | name | API type |" + (" declared | d6 |" if mismatched else "")
-        lines += [header, "|---:|---|---:|" + ("---|---|" if mismatched else "")]
+        columns: tuple[str, ...] = ("school", "name", "API type")
+        if name == "mismatched":
+            columns += ("declared", "d6")
+        cells: list[tuple[str, ...]] = []
         for row in rows:
-            cells = [str(row["school_id"]), _md(row["school_name"]), str(row["api_type_id"])]
-            if mismatched:
-                cells += [_active(row["declared_active"]), _active(row["live_active"])]
-            lines.append("| " + " | ".join(cells) + " |")
+            text: tuple[str, ...] = (
+                str(row.school_id),
+                _name(row.school_name),
+                str(row.api_type_id),
+            )
+            if row.declared_active is not None and row.live_active is not None:
+                text += (_active(row.declared_active), _active(row.live_active))
+            cells.append(text)
+        found.append(Section(f"{TITLES[name]} ({len(rows)})", columns, cells))
+    return found
+
+
+def to_json(report: DriftReport) -> str:
+    body = {
+        "in_sync": report.in_sync,
+        **{name: [row.as_json() for row in report.category(name)] for name in CATEGORIES},
+    }
+    return json.dumps(body, indent=2)
+
+
+def to_markdown(report: DriftReport) -> str:
+    """For ``$GITHUB_STEP_SUMMARY``: a summary line, then one table per non-empty category."""
+    lines = ["## d6 drift", "", report.summary()]
+    for section in sections(report):
+        lines += ["", f"### {section.title}", ""]
+        lines.append("| " + " | ".join(section.columns) + " |")
+        lines.append("|" + "|".join(_ALIGN.get(c, "---") for c in section.columns) + "|")
+        for cells in section.rows:
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+_ALIGN = {"school": "---:", "API type": "---:"}  # numbers to the right
 
 
 def _active(value: bool) -> str:
     return "active" if value else "inactive"
 
 
-def _md(name: str | None) -> str:
-    if not name:
-        return "(unknown)"
-    return shown(name, 60).strip("'").replace("|", "\\|")
+def _name(name: str | None) -> str:
+    return excerpt(name, 60) if name and name.strip() else UNKNOWN_NAME

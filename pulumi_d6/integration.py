@@ -1,20 +1,24 @@
-"""The resource's four inputs as one typed value, decoded once at the provider boundary.
+"""One declared integration as a typed value, and the names the engine knows the resource by.
 
-The engine hands the provider property dicts: checked inputs for create/update, and the last
-outputs (the state) for read/delete. :class:`IntegrationSpec` is both; ``of`` decodes checked
-inputs, ``from_state`` decodes a possibly stale or hand-edited state through the same bounded
-parsers as ``check``, so a hostile id never reaches d6.
+:class:`IntegrationSpec` is the one record of "a declared integration" wherever it comes from:
+stack config (``declarations``), a program's inputs or the state the engine hands the provider
+(``of``, ``from_state``: the same bounded parsers as ``check``, so a hostile id never reaches
+d6), or a ``pulumi stack export`` (``drift``). No Pulumi imports, so the tools can use it too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ResourceError
 from .models import ClientIntegrationInfo, parse_flag, parse_id, parse_resource_id, resource_id
 
+RESOURCE_MODULE = "d6"
+RESOURCE_NAME = "ClientIntegration"
+RESOURCE_TYPE = f"pulumi-python:dynamic/{RESOURCE_MODULE}:{RESOURCE_NAME}"
+"""The type token Pulumi gives a dynamic resource declared with this module and name."""
 ID_FIELDS = ("school_id", "api_type_id")
 FLAG_DEFAULTS = {"active": True, "deactivate_on_destroy": True}
 DESCRIPTIVE_FIELDS = tuple(
@@ -22,14 +26,25 @@ DESCRIPTIVE_FIELDS = tuple(
 )
 
 
+def resource_name(school_id: int, api_type_id: int) -> str:
+    """The stable Pulumi name of one integration, whatever declared it (stack config, codegen,
+    discovery), so moving an entry from one kind to another is an update, never a replace."""
+    return f"school-{school_id}-api-{api_type_id}"
+
+
 @dataclass(frozen=True)
 class IntegrationSpec:
-    """One integration as the program declares it (inputs) or as state last recorded it."""
+    """One integration as declared (stack config, inputs, a stack export) or as state recorded it.
+
+    ``school_name`` is what the declaration knows of the school (a stack export's output), for
+    reports only: it takes no part in equality.
+    """
 
     school_id: int
     api_type_id: int
     active: bool = True
     deactivate_on_destroy: bool = True
+    school_name: str | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, props: Mapping[str, Any]) -> IntegrationSpec:
@@ -55,6 +70,14 @@ class IntegrationSpec:
     @property
     def id(self) -> str:
         return resource_id(self.school_id, self.api_type_id)
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.school_id, self.api_type_id)
+
+    @property
+    def resource_name(self) -> str:
+        return resource_name(self.school_id, self.api_type_id)
 
     def inputs(self, *, active: bool | None = None) -> dict[str, Any]:
         return {

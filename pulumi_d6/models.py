@@ -25,12 +25,12 @@ TOO_LARGE = (
 
 
 def described(value: Any) -> str:
-    """How a rejected value is shown: its type where that is the problem, always bounded."""
+    """How a rejected value is shown, in the user's terms (no Python type names), bounded."""
     if isinstance(value, bool):
-        return f"a boolean ({value})"
-    if isinstance(value, int | float):
-        return shown(int(value) if isinstance(value, float) and value.is_integer() else value)
-    return f"{type(value).__name__} {shown(value)}"
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, float) and value.is_integer():
+        return shown(int(value))
+    return shown(value)
 
 
 def _whole(value: Any) -> int | None:
@@ -75,7 +75,7 @@ def parse_flag(
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise error(f"{field} must be true or false, got {type(value).__name__} {shown(value)}")
+    raise error(f"{field} must be true or false, got {described(value)}")
 
 
 def resource_id(school_id: int, api_type_id: int) -> str:

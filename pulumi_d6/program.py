@@ -15,36 +15,23 @@ Stack outputs: ``managed`` (the ids) and ``activeCount``; no contact detail is e
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pulumi
+from pulumi.runtime import config as runtime_config
 
-from .declarations import (
-    Entry,
-    Lookup,
-    ProgramConfigError,
-    parse_api_types,
-    parse_integrations,
-    plan,
-)
+from .declarations import Lookup, parse_program_config, plan
 from .lookup import get_client_integrations
-from .models import parse_flag, resource_id
 from .resource import ClientIntegration
-
-__all__ = ["Entry", "ProgramConfigError", "main", "parse_api_types", "parse_integrations", "plan"]
 
 
 def main(lookup: Lookup | None = None) -> list[ClientIntegration]:
     """Declare the resources and export a summary (``managed``, ``activeCount``)."""
-    config = pulumi.Config()
+    project = pulumi.get_project()
     entries = plan(
-        parse_integrations(config.get_object("integrations")),
-        parse_api_types(config.get_object("activateAllAuthorised")),
+        parse_program_config(_project_values(project), project),
         lookup or (lambda api_type_id: get_client_integrations(api_type_id=api_type_id)),
-        deactivate_undiscovered=parse_flag(
-            config.get("deactivateUndiscovered"),
-            "deactivateUndiscovered",
-            False,
-            ProgramConfigError,
-        ),
     )
     resources = [
         ClientIntegration(
@@ -56,7 +43,7 @@ def main(lookup: Lookup | None = None) -> list[ClientIntegration]:
         )
         for e in entries
     ]
-    pulumi.export("managed", [resource_id(e.school_id, e.api_type_id) for e in entries])
+    pulumi.export("managed", [e.id for e in entries])
     pulumi.export(
         "activeCount",
         pulumi.Output.all(*[r.active for r in resources]).apply(
@@ -64,3 +51,20 @@ def main(lookup: Lookup | None = None) -> list[ClientIntegration]:
         ),
     )
     return resources
+
+
+def _project_values(project: str) -> dict[str, Any]:
+    """Every ``<project>:*`` key of the stack config, so unknown ones are refused as in the
+    stack-file tools. Values arrive as text: JSON where it parses, else the text itself."""
+    names = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    values: dict[str, Any] = {}
+    for name in names:
+        namespace, _, key = name.partition(":")
+        raw = runtime_config.get_config(name) if namespace == project and key else None
+        if raw is None:
+            continue
+        try:
+            values[key] = json.loads(raw)
+        except (TypeError, ValueError):
+            values[key] = raw
+    return values

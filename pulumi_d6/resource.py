@@ -7,14 +7,14 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from .integration import DESCRIPTIVE_FIELDS
+from .integration import DESCRIPTIVE_FIELDS, RESOURCE_MODULE, RESOURCE_NAME
 from .provider import ClientIntegrationProvider
 
 SECRET_OUTPUTS = ("admin_email_address", "telephone_number")
 """Personal information: the engine stores these outputs encrypted in state."""
 
 
-class ClientIntegration(Resource, module="d6", name="ClientIntegration"):
+class ClientIntegration(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
     """One d6+ SAMS client integration (a school and an API type) that you actively service.
 
     Creating it activates the integration in d6 (an integration already active is adopted),

@@ -274,6 +274,21 @@ def stack_config_of(get: Callable[[str], Any]) -> dict[str, Any]:
     return config
 
 
+def stack_file_settings(config: Mapping[str, Any], where: str = "the stack file") -> dict[str, str]:
+    """The ``d6:*`` settings of a stack file's ``config:`` mapping, as the engine would pass them
+    (text). A ``secure:`` value (a mapping) is encrypted for Pulumi, not for us: it is left out,
+    so its environment variable is used instead."""
+    found: dict[str, str] = {}
+    for key in SETTING_KEYS:
+        value = config.get(key.stack_key)
+        if value is None or isinstance(value, Mapping):
+            continue
+        if isinstance(value, list):
+            raise SettingsError(f"{where}: {key.stack_key} must be a single value, not a list")
+        found[key.stack_key] = str(value).lower() if isinstance(value, bool) else str(value)
+    return found
+
+
 def _lookup_config(config: Mapping[str, Any], key: SettingKey) -> Any:
     for candidate in (key.stack_key, key.config_key):
         if candidate in config:
@@ -374,5 +389,6 @@ __all__ = [
     "redact_url",
     "resolve_settings",
     "stack_config_of",
+    "stack_file_settings",
     "without_userinfo",
 ]

@@ -12,11 +12,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
+from ruamel.yaml.tokens import CommentToken
 
-from .codegen import PROJECT
+from .codegen import school_comment
+from .declarations import PROJECT, from_stack_config
 from .errors import InvalidValueError, excerpt, shown
-from .models import ClientIntegrationInfo, parse_id
+from .models import ClientIntegrationInfo
 
 
 class StackFileError(InvalidValueError):
@@ -46,8 +48,19 @@ def _parse(path: Path, text: str, yaml: YAML) -> Any:
     try:
         return yaml.load(text)
     except YAMLError as exc:
-        problem = excerpt(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
+        problem = _yaml_problem(exc)
     raise StackFileError(f"{path}: not valid YAML ({problem})")
+
+
+def _yaml_problem(exc: YAMLError) -> str:
+    """What is wrong and where (line and column, 1-based), as an editor shows it."""
+    if isinstance(exc, MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or exc.context or "invalid"
+        if mark is not None:
+            return excerpt(f"line {mark.line + 1}, column {mark.column + 1}: {what}", 160)
+        return excerpt(what, 160)
+    return excerpt(str(exc).splitlines()[0] if str(exc) else "invalid", 160)
 
 
 def project_name(directory: Path, default: str = PROJECT) -> str:
@@ -94,38 +107,52 @@ def merge_integrations(
         config = data["config"] = CommentedMap()
     if not isinstance(config, CommentedMap):
         raise StackFileError(f"{path}: config must be a mapping")
+    # The root program's own rules: what it would refuse is refused here, in the same words.
+    declared = {e.key for e in from_stack_config(config, project, str(path)).integrations}
     key = f"{project}:integrations"
     entries = config.get(key)
     if entries is None:
         entries = config[key] = CommentedSeq()
-    if not isinstance(entries, CommentedSeq):
-        raise StackFileError(f"{path}: {key} must be a list")
-    declared = {_key_of(entry, path, key, i) for i, entry in enumerate(entries)}
     kept = len(entries)
+    trailing = _detach_trailing_comment(entries)
     for info in sorted(items, key=lambda i: i.key):
         if info.key in declared:
             continue
         entry = CommentedMap()
         entry["schoolId"] = info.school_id
         entry["apiTypeId"] = info.api_type_id
-        entry.yaml_add_eol_comment(
-            f"# {' '.join(info.school_name.split()) or '(no name)'}", "schoolId"
-        )
+        entry.yaml_add_eol_comment(f"# {school_comment(info.school_name)}", "schoolId")
         entries.append(entry)
         declared.add(info.key)
+    if trailing:
+        last = entries[-1]
+        last.ca.items.setdefault(list(last)[-1], [None, None, None, None])[2] = CommentToken(
+            "\n" + trailing, CommentMark(0)
+        )
     buffer = io.StringIO()
     yaml.dump(data, buffer)
     _write_atomically(path, buffer.getvalue())
     return len(entries) - kept, kept
 
 
-def _key_of(entry: Any, path: Path, key: str, index: int) -> tuple[int, int]:
-    where = f"{path}: {key}[{index}]"
-    if not isinstance(entry, dict):
-        raise StackFileError(f"{where} must be a mapping with schoolId and apiTypeId")
-    school = parse_id(entry.get("schoolId"), f"{where}.schoolId", StackFileError)
-    api_type = parse_id(entry.get("apiTypeId"), f"{where}.apiTypeId", StackFileError)
-    return school, api_type
+def _detach_trailing_comment(entries: CommentedSeq) -> str:
+    """The comment lines after the last entry (a file's trailing comment, or the one above the
+    next key), taken off that entry so new entries go above them, not below."""
+    last = entries[-1] if entries else None
+    if not isinstance(last, CommentedMap) or not last:
+        return ""
+    slot = last.ca.items.get(list(last)[-1])
+    token = slot[2] if slot and len(slot) > 2 else None
+    if not isinstance(token, CommentToken):
+        return ""
+    own, newline, rest = token.value.partition("\n")
+    if not rest.strip():
+        return ""
+    if own.strip():
+        token.value = own + newline
+    else:
+        slot[2] = None
+    return rest
 
 
 def _write_atomically(path: Path, text: str) -> None:

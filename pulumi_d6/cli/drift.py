@@ -3,26 +3,27 @@ exit code and a job summary) and for tools (JSON)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from ..drift import (
-    CATEGORIES,
-    TITLES,
+    FAIL_ON_DEFAULT,
     DriftReport,
     compare,
     from_stack_config,
     from_stack_export,
+    parse_fail_on,
     read_stack_export,
+    sections,
+    to_json,
     to_markdown,
 )
-from ..errors import SettingsError
+from ..settings import stack_file_settings
 from ..stackfile import load_config, project_name
 from .common import (
     EXIT_DRIFT,
@@ -69,8 +70,19 @@ def drift(
     ),
     exit_code: Annotated[
         bool,
-        typer.Option("--exit-code", help="Exit 1 when anything is out of sync (0 when in sync)."),
+        typer.Option(
+            "--exit-code",
+            help="Exit 1 when a category of --fail-on has entries (0 otherwise).",
+        ),
     ] = False,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            "--fail-on",
+            help="Categories --exit-code fails on, comma-separated, or all. The onboarding "
+            "queue is reported but not failed on unless named.",
+        ),
+    ] = ",".join(FAIL_ON_DEFAULT),
     project: Annotated[
         str | None,
         typer.Option(
@@ -91,12 +103,12 @@ def drift(
     if (stack_config is None) == (state is None):
         fail(EXIT_USAGE, "give one of --stack-config FILE or --state FILE (- for stdin)")
     with errors_to_exit_codes():
+        failing_categories = parse_fail_on(fail_on)
         if stack_config is not None:
             config = load_config(stack_config)
             namespace = project or project_name(stack_config.parent)
-            client = make_client(
-                base_url, username, password, api_version, config=_d6_settings(config)
-            )
+            settings = stack_file_settings(config, str(stack_config))
+            client = make_client(base_url, username, password, api_version, config=settings)
             live = fetch(client, None, None)
             declared = from_stack_config(config, namespace, live, str(stack_config))
         else:
@@ -107,45 +119,21 @@ def drift(
             live = fetch(client, None, None)
         report = compare(declared, live)
     if fmt is DriftFormat.json:
-        typer.echo(json.dumps(report.as_json(), indent=2))
+        typer.echo(to_json(report))
     elif fmt is DriftFormat.markdown:
         typer.echo(to_markdown(report), nl=False)
     else:
         _print_tables(report)
-    if exit_code and report.out_of_sync:
+    if exit_code and report.failing(failing_categories):
         raise typer.Exit(EXIT_DRIFT)
-
-
-def _d6_settings(config: dict[str, Any]) -> dict[str, Any]:
-    """The stack file's d6:* values that are plain text (a ``secure:`` one is a mapping)."""
-    plain = {k: v for k, v in config.items() if k.startswith("d6:") and not isinstance(v, dict)}
-    if any(isinstance(v, list) for v in plain.values()):
-        raise SettingsError("d6:* settings in the stack file must be single values")
-    return {k: str(v) if not isinstance(v, str) else v for k, v in plain.items()}
 
 
 def _print_tables(report: DriftReport) -> None:
     out.print(report.summary())
-    for name in CATEGORIES:
-        rows = report.category(name)
-        if not rows:
-            continue
-        table = Table(title=f"{TITLES[name]} ({len(rows)})", title_justify="left")
-        for column in ("school", "name", "API type"):
+    for section in sections(report):
+        table = Table(title=section.title, title_justify="left")
+        for column in section.columns:
             table.add_column(column)
-        if name == "mismatched":
-            table.add_column("declared")
-            table.add_column("d6")
-        for row in rows:
-            cells = [
-                str(row["school_id"]),
-                row["school_name"] or "(unknown)",
-                str(row["api_type_id"]),
-            ]
-            if name == "mismatched":
-                cells += [
-                    "active" if row["declared_active"] else "inactive",
-                    "active" if row["live_active"] else "inactive",
-                ]
+        for cells in section.rows:
             table.add_row(*cells)
         out.print(table)

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 import pulumi_d6
 from pulumi_d6 import cli
+from pulumi_d6.declarations import parse_integrations
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 from pulumi_d6.program import main as root_program
-from pulumi_d6.program import parse_integrations
 
 from ..mocking import run_program
 
@@ -233,7 +233,7 @@ def test_bad_arguments_are_usage_errors() -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["activate", "abc", "8"], "must be a whole number greater than 0, got str 'abc'"),
+        (["activate", "abc", "8"], "must be a whole number greater than 0, got 'abc'"),
         (["activate", "9007199254740993", "8"], "below 2**53"),
         (["deactivate", "1" * 5000, "8"], "below 2**53"),
         (["clients", "--school-id", "0"], "must be a whole number greater than 0"),

@@ -295,7 +295,10 @@ def test_codegen_write_merges_and_keeps_keys_and_comments(
         ("- just\n- a list\n", "not a stack file"),
         ("config: [1, 2]\n", "config must be a mapping"),
         ("config:\n  d6-integrations:integrations: {a: 1}\n", "must be a list"),
-        ("config:\n  d6-integrations:integrations:\n    - {schoolId: x}\n", "schoolId must be"),
+        (
+            "config:\n  d6-integrations:integrations:\n    - {schoolId: x, apiTypeId: 8}\n",
+            "schoolId must be",
+        ),
         ("config: {\n", "not valid YAML"),
     ],
 )

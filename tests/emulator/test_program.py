@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from pulumi_d6.declarations import ProgramConfigError, parse_api_types, parse_integrations
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
-from pulumi_d6.program import ProgramConfigError, main, parse_api_types, parse_integrations
+from pulumi_d6.program import main
 
 from ..mocking import run_program
 
@@ -78,12 +79,12 @@ def test_no_config_means_no_resources(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ({"schoolId": 1}, "integrations must be a list of entries, got dict"),
+        ({"schoolId": 1}, "integrations must be a list of entries, got {'schoolId': 1}"),
         ([{"apiTypeId": 8}], "integrations[0].schoolId is required"),
         ([{"schoolId": 1000}], "integrations[0].apiTypeId is required"),
         (
             [{"schoolId": 1, "apiTypeId": 8}, {"schoolId": "x", "apiTypeId": 8}],
-            "integrations[1].schoolId must be a whole number greater than 0, got str 'x'",
+            "integrations[1].schoolId must be a whole number greater than 0, got 'x'",
         ),
         (
             [{"schoolId": 1, "apiTypeId": 8.5}],
@@ -95,15 +96,15 @@ def test_no_config_means_no_resources(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         (
             [{"schoolId": True, "apiTypeId": 8}],
-            "integrations[0].schoolId must be a whole number greater than 0, got a boolean (True)",
+            "integrations[0].schoolId must be a whole number greater than 0, got a boolean (true)",
         ),
         (
             [{"schoolId": 1, "apiTypeId": 8, "active": "yes"}],
-            "integrations[0].active must be true or false, got str 'yes'",
+            "integrations[0].active must be true or false, got 'yes'",
         ),
         (
             [{"schoolId": 1, "apiTypeId": 8, "deactivateOnDestroy": 0}],
-            "integrations[0].deactivateOnDestroy must be true or false, got int 0",
+            "integrations[0].deactivateOnDestroy must be true or false, got 0",
         ),
         (
             [{"schoolId": 1, "apiTypeId": 8, "school": 2}],
@@ -118,7 +119,7 @@ def test_no_config_means_no_resources(monkeypatch: pytest.MonkeyPatch) -> None:
         (
             [{"schoolId": "1" * 5000, "apiTypeId": 8}],
             "integrations[0].schoolId must be a whole number greater than 0 and below 2**53, got "
-            "str '" + "1" * 38 + "…",
+            "'" + "1" * 38 + "…",
         ),
         (
             [{"schoolId": 1, "apiTypeId": 8, "x" * 100_000: 1}],
@@ -144,10 +145,10 @@ def test_invalid_integrations_name_the_entry(raw: Any, message: str) -> None:
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        (8, "activateAllAuthorised must be a list of API type ids, got int"),
+        (8, "activateAllAuthorised must be a list of API type ids, got 8"),
         (
             ["eight"],
-            "activateAllAuthorised[0] must be a whole number greater than 0, got str 'eight'",
+            "activateAllAuthorised[0] must be a whole number greater than 0, got 'eight'",
         ),
         ([8, 9, 8], "activateAllAuthorised[2] repeats API type 8"),
     ],

@@ -6,8 +6,9 @@ import pulumi
 import pytest
 
 from pulumi_d6 import ClientIntegration
+from pulumi_d6.declarations import ProgramConfigError
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
-from pulumi_d6.program import ProgramConfigError, main
+from pulumi_d6.program import main
 
 from ..mocking import run_program
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from pulumi_d6.client import D6Client
+from pulumi_d6.declarations import ProgramConfig, plan
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
-from pulumi_d6.program import Entry, plan
+from pulumi_d6.integration import IntegrationSpec
 from pulumi_d6.testing.engine import (
     EngineError,
     EngineStack,
@@ -217,7 +218,7 @@ def test_invalid_budgets_are_settings_errors_naming_the_key(
 
 
 def engine_run(
-    stack: EngineStack, entries: list[Entry], state: dict[str, ResourceState]
+    stack: EngineStack, entries: list[IntegrationSpec], state: dict[str, ResourceState]
 ) -> dict[str, ResourceState]:
     """One `pulumi up` of the root program's plan: create/update declared, delete the rest."""
     after: dict[str, ResourceState] = {}
@@ -241,23 +242,23 @@ def test_a_listing_empty_by_mistake_costs_zero_deactivations(
     emu: RunningEmulator, processes: Factory
 ) -> None:
     """Nightly `up` with activateAllAuthorised: d6 lists nothing once, then recovers."""
-    explicit = [Entry(1011, 9)]
+    program = ProgramConfig(integrations=(IntegrationSpec(1011, 9),), activate_all_authorised=(8,))
     lookup = emu_lookup(emu)
     stack = EngineStack(processes(emu.stack_config()))
-    state = engine_run(stack, plan(explicit, [8], lookup), {})
+    state = engine_run(stack, plan(program, lookup), {})
     assert len(state) == 13
     assert all(emu.admin.is_active(*k) for k in KEYS)
 
     emu.admin.inject("empty_listing", route=V2, method="GET")
     emu.admin.clear_requests()
-    bad_day = plan(explicit, [8], lookup)
+    bad_day = plan(program, lookup)
     assert [e.resource_name for e in bad_day] == ["school-1011-api-9"]
     state = engine_run(EngineStack(processes(emu.stack_config())), bad_day, state)
     assert emu.admin.count(method="PATCH") == 0, "nothing was deactivated"
     assert all(emu.admin.is_active(*k) for k in KEYS)
 
     emu.admin.clear_requests()
-    good_day = plan(explicit, [8], lookup)
+    good_day = plan(program, lookup)
     state = engine_run(EngineStack(processes(emu.stack_config())), good_day, state)
     assert len(state) == 13
     assert emu.admin.count(method="PATCH", status=200) == 0, "adopted, no change in d6"

@@ -162,8 +162,8 @@ def test_check_failures_name_the_field(stack: EngineStack, d6_emulator: RunningE
         stack.up("bad", {"school_id": 1000.5, "api_type_id": True, "active": "yes"})
     assert dict(err.value.failures) == {
         "school_id": "school_id must be a whole number greater than 0, got 1000.5",
-        "api_type_id": "api_type_id must be a whole number greater than 0, got a boolean (True)",
-        "active": "active must be true or false, got str 'yes'",
+        "api_type_id": "api_type_id must be a whole number greater than 0, got a boolean (true)",
+        "active": "active must be true or false, got 'yes'",
     }
     assert calls(d6_emulator) == 0
 

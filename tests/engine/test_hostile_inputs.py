@@ -80,9 +80,9 @@ def assert_clean(error: EngineError, *secrets: str) -> str:
         (2**53 + 1, "below 2**53, got 9007199254740992: ids from 2**53"),  # arrives as 2**53
         (2**63, "below 2**53, got 9223372036854775808"),
         (1e300, "below 2**53, got an integer of about 301 digits"),
-        ("9" * 30, "below 2**53, got str '999999999999999999999999999999'"),
-        ("1" * 5000, "below 2**53, got str '11111111111111111111111111111111111111…"),
-        ("x" * 200_000, "greater than 0, got str 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…"),
+        ("9" * 30, "below 2**53, got '999999999999999999999999999999'"),
+        ("1" * 5000, "below 2**53, got '11111111111111111111111111111111111111…"),
+        ("x" * 200_000, "greater than 0, got 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…"),
     ],
 )
 def test_ids_the_engine_cannot_carry_fail_check(

@@ -44,19 +44,19 @@ def test_ids_are_normalised_to_ints(value: Any, expected: int) -> None:
     ("value", "reason"),
     [
         (1000.5, "school_id must be a whole number greater than 0, got 1000.5"),
-        (True, "school_id must be a whole number greater than 0, got a boolean (True)"),
-        (False, "school_id must be a whole number greater than 0, got a boolean (False)"),
+        (True, "school_id must be a whole number greater than 0, got a boolean (true)"),
+        (False, "school_id must be a whole number greater than 0, got a boolean (false)"),
         (0, "school_id must be a whole number greater than 0, got 0"),
         (0.0, "school_id must be a whole number greater than 0, got 0"),
         (-5.0, "school_id must be a whole number greater than 0, got -5"),
-        ("-5", "school_id must be a whole number greater than 0, got str '-5'"),
-        ("abc", "school_id must be a whole number greater than 0, got str 'abc'"),
-        ("", "school_id must be a whole number greater than 0, got str ''"),
-        ("1e3", "school_id must be a whole number greater than 0, got str '1e3'"),
+        ("-5", "school_id must be a whole number greater than 0, got '-5'"),
+        ("abc", "school_id must be a whole number greater than 0, got 'abc'"),
+        ("", "school_id must be a whole number greater than 0, got ''"),
+        ("1e3", "school_id must be a whole number greater than 0, got '1e3'"),
         (math.nan, "school_id must be a whole number greater than 0, got nan"),
         (math.inf, "school_id must be a whole number greater than 0, got inf"),
-        ([1000], "school_id must be a whole number greater than 0, got list [1000]"),
-        ({"id": 1}, "school_id must be a whole number greater than 0, got dict {'id': 1}"),
+        ([1000], "school_id must be a whole number greater than 0, got [1000]"),
+        ({"id": 1}, "school_id must be a whole number greater than 0, got {'id': 1}"),
         (None, "school_id is required: must be a whole number greater than 0"),
     ],
 )
@@ -87,7 +87,7 @@ def test_flags_are_booleans_with_defaults(value: Any, expected: bool) -> None:
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(1.0, "float 1.0"), (0, "int 0"), ("yes", "str 'yes'"), ([True], "list [True]")],
+    [(1.0, "1"), (0, "0"), ("yes", "'yes'"), ([True], "[True]")],
 )
 def test_bad_flags_fail_naming_the_field(value: Any, shown: str) -> None:
     _, failures = check(**GOOD, active=value, deactivate_on_destroy=value)
