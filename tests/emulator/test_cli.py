@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 
 import pulumi_d6
 from pulumi_d6 import cli
-from pulumi_d6.declarations import parse_integrations
+from pulumi_d6.declarations import ProgramConfigError, parse_integrations
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 from pulumi_d6.program import main as root_program
 
@@ -167,6 +168,68 @@ def test_codegen_pasted_under_an_existing_config_block_keeps_every_key(
         "d6-integrations:activateAllAuthorised": [9],
         "d6-integrations:integrations": [{"schoolId": 1001, "apiTypeId": 8}],
     }
+
+
+@pytest.mark.parametrize(
+    ("declared", "refusal"),
+    [
+        (
+            "  d6-integrations:integrations:\n"
+            "    - {schoolId: 1000, apiTypeId: 8}\n"
+            "    - {schoolId: 1000, apiTypeId: 8, active: false}\n",
+            "d6-integrations:integrations[1] declares school 1000 / API type 8 again "
+            "(first in d6-integrations:integrations[0])",
+        ),
+        (
+            "  d6-integrations:activateAllAuthorized: [8]\n",
+            "d6-integrations:activateAllAuthorized is not a setting of the root program",
+        ),
+        (
+            "  d6-integrations:integrations: [{schoolId: 1, apiTypeId: 8, school: 2}]\n",
+            "d6-integrations:integrations[0] has unknown key(s) school",
+        ),
+    ],
+)
+def test_the_program_codegen_write_and_drift_refuse_alike(
+    emu: RunningEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    declared: str,
+    refusal: str,
+) -> None:
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text("config:\n" + declared)
+    with pytest.raises(ProgramConfigError) as err:
+        run_program(monkeypatch, root_program, yaml.safe_load(stack.read_text())["config"])
+    assert str(err.value).startswith(refusal)
+    for command in (["codegen", "--write", str(stack)], ["drift", "--stack-config", str(stack)]):
+        result = invoke(emu, *command)
+        assert result.exit_code == cli.EXIT_USAGE, command
+        assert " ".join(result.stderr.split()).startswith(f"error: {stack}: {refusal}"), command
+    assert stack.read_text() == "config:\n" + declared
+
+
+def test_codegen_write_adds_entries_above_the_trailing_comment(
+    emu: RunningEmulator, tmp_path: Path
+) -> None:
+    emu.admin.set_active(1002, 9, True)
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text(
+        "config:\n"
+        "  d6-integrations:integrations:\n"
+        "    - schoolId: 1000  # kept\n"
+        "      apiTypeId: 8\n"
+        "# Add schools above this line.\n"
+    )
+    assert invoke(emu, "codegen", "--write", str(stack)).exit_code == 0
+    lines = stack.read_text().splitlines()
+    assert lines[-1] == "# Add schools above this line.", lines
+    assert lines[2:6] == [
+        "    - schoolId: 1000  # kept",
+        "      apiTypeId: 8",
+        f"    - schoolId: 1002  # {emu.admin.integration(1002, 9).school_name}",
+        "      apiTypeId: 9",
+    ]
 
 
 # ------------------------------------------------------------------ errors

@@ -207,6 +207,53 @@ def test_exit_codes(emu: RunningEmulator, stack_file: Path) -> None:
     assert "d6 and the code agree: 1 declared integration(s) in sync." in in_sync.stdout
 
 
+def test_onboarding_alone_is_reported_not_failed(emu: RunningEmulator, stack_file: Path) -> None:
+    """Right after `init --adopt`: everything active is declared, schools wait to be onboarded."""
+    emu.admin.reset(seed=0)
+    emu.admin.authorise(1000, 8, active=True)
+    emu.admin.authorise(1001, 8)
+    stack_file.write_text("config:\n  estate:integrations:\n    - {schoolId: 1000, apiTypeId: 8}\n")
+    args = ["--stack-config", str(stack_file), "--exit-code"]
+    default = invoke(emu, *args)
+    assert default.exit_code == 0, default.stdout
+    assert "1 out of sync (1 onboarding, 0 unmanaged active" in default.stdout
+    assert invoke(emu, *args, "--fail-on", "onboarding").exit_code == cli.EXIT_DRIFT
+    assert invoke(emu, *args, "--fail-on", "all").exit_code == cli.EXIT_DRIFT
+    assert invoke(emu, *args, "--fail-on", "revoked,mismatched").exit_code == 0
+
+
+@pytest.mark.parametrize("category", ["unmanaged_active", "revoked", "mismatched"])
+def test_each_category_that_needs_action_fails_by_default(
+    emu: RunningEmulator, stack_file: Path, category: str
+) -> None:
+    emu.admin.reset(seed=0)
+    emu.admin.authorise(1000, 8, active=category != "mismatched")
+    declared = {
+        "unmanaged_active": "[]",
+        "revoked": "[{schoolId: 1000, apiTypeId: 8}, {schoolId: 2000, apiTypeId: 8}]",
+        "mismatched": "[{schoolId: 1000, apiTypeId: 8}]",
+    }[category]
+    stack_file.write_text(f"config:\n  estate:integrations: {declared}\n")
+    result = invoke(emu, "--stack-config", str(stack_file), "--exit-code", "--format", "json")
+    assert len(json.loads(result.stdout)[category]) == 1
+    assert result.exit_code == cli.EXIT_DRIFT
+    other = next(c for c in ("revoked", "mismatched") if c != category)
+    unasked = invoke(emu, "--stack-config", str(stack_file), "--exit-code", "--fail-on", other)
+    assert unasked.exit_code == 0
+
+
+@pytest.mark.parametrize("value", ["sometimes", "", "all,revoked", "in_sync"])
+def test_a_bad_fail_on_is_a_usage_error(
+    emu: RunningEmulator, stack_file: Path, value: str
+) -> None:
+    result = invoke(emu, "--stack-config", str(stack_file), "--exit-code", "--fail-on", value)
+    assert result.exit_code == cli.EXIT_USAGE
+    assert " ".join(result.stderr.split()) == (
+        f"error: --fail-on '{value}': expected categories, comma-separated, from onboarding, "
+        "unmanaged_active, revoked, mismatched; or all"
+    )
+
+
 def test_table_names_every_category(emu: RunningEmulator, stack_file: Path) -> None:
     result = invoke(emu, "--stack-config", str(stack_file))
     assert result.stdout.splitlines()[0] == (
@@ -254,6 +301,22 @@ def test_markdown_shows_only_non_empty_categories(emu: RunningEmulator, stack_fi
             ["--stack-config", "bad.yaml"],
             "config:\n  estate:integrations:\n    - {schoolId: 1e99, apiTypeId: 8}\n",
             "bad.yaml: estate:integrations[0].schoolId must be a whole number",
+        ),
+        (
+            ["--stack-config", "bad.yaml"],
+            "config:\n  estate:integrations: []\n  estate:activateAllAuthorized: [8]\n",
+            "bad.yaml: estate:activateAllAuthorized is not a setting of the root program; known: "
+            "estate:integrations, estate:activateAllAuthorised, estate:deactivateUndiscovered",
+        ),
+        (
+            ["--stack-config", "bad.yaml"],
+            "config:\n  estate:activateAllAuthorised: [8, 9, 8]\n",
+            "bad.yaml: estate:activateAllAuthorised[2] repeats API type 8",
+        ),
+        (
+            ["--stack-config", "bad.yaml"],
+            "config:\n  estate:integrations:\n    - schoolId: 1\n     apiTypeId: 8\n",
+            "bad.yaml: not valid YAML (line 4, column 6:",
         ),
         (["--stack-config", "bad.yaml", "--state", "x.json"], None, "give one of"),
         ([], None, "give one of --stack-config FILE or --state FILE"),

@@ -165,6 +165,17 @@ def test_invalid_config_fails_the_program_run(monkeypatch: pytest.MonkeyPatch) -
         run_program(monkeypatch, main, config)
 
 
+def test_unknown_keys_of_the_project_fail_the_program_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = {"d6-integrations:activateAllAuthorized": [8], "other:key": "kept apart"}
+    with pytest.raises(ProgramConfigError) as err:
+        run_program(monkeypatch, main, config)
+    assert str(err.value) == (
+        "d6-integrations:activateAllAuthorized is not a setting of the root program; known: "
+        "d6-integrations:integrations, d6-integrations:activateAllAuthorised, "
+        "d6-integrations:deactivateUndiscovered"
+    )
+
+
 def test_string_values_from_config_are_accepted() -> None:
     entries = parse_integrations([{"schoolId": "1000", "apiTypeId": "8", "active": "false"}])
     assert (entries[0].school_id, entries[0].api_type_id, entries[0].active) == (1000, 8, False)
