@@ -222,12 +222,14 @@ def test_codegen_write_adds_entries_above_the_trailing_comment(
         "# Add schools above this line.\n"
     )
     assert invoke(emu, "codegen", "--write", str(stack)).exit_code == 0
+    added = emu.admin.integration(1002, 9)
+    assert added is not None
     lines = stack.read_text().splitlines()
     assert lines[-1] == "# Add schools above this line.", lines
     assert lines[2:6] == [
         "    - schoolId: 1000  # kept",
         "      apiTypeId: 8",
-        f"    - schoolId: 1002  # {emu.admin.integration(1002, 9).school_name}",
+        f"    - schoolId: 1002  # {added.school_name}",
         "      apiTypeId: 9",
     ]
 

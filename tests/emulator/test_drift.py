@@ -243,9 +243,7 @@ def test_each_category_that_needs_action_fails_by_default(
 
 
 @pytest.mark.parametrize("value", ["sometimes", "", "all,revoked", "in_sync"])
-def test_a_bad_fail_on_is_a_usage_error(
-    emu: RunningEmulator, stack_file: Path, value: str
-) -> None:
+def test_a_bad_fail_on_is_a_usage_error(emu: RunningEmulator, stack_file: Path, value: str) -> None:
     result = invoke(emu, "--stack-config", str(stack_file), "--exit-code", "--fail-on", value)
     assert result.exit_code == cli.EXIT_USAGE
     assert " ".join(result.stderr.split()) == (
