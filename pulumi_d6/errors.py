@@ -145,7 +145,7 @@ class NotFoundError(APIError):
 
     @property
     def route_not_found(self) -> bool:
-        return "route_not_found" in self.message or "route not found" in self.message.lower()
+        return is_route_not_found(self.message)
 
 
 class MethodNotAllowedError(APIError):
@@ -211,6 +211,11 @@ def d6_message(body: Any) -> str:
     return ""
 
 
+def is_route_not_found(message: str) -> bool:
+    """d6's 404 for a route it does not serve to these credentials (not a missing record)."""
+    return "route_not_found" in message or "route not found" in message.lower()
+
+
 def _is_not_authorised(message: str) -> bool:
     lowered = message.lower().replace("authorized", "authorised")
     return "not authorised access" in lowered or "access not authorised" in lowered
@@ -262,12 +267,13 @@ def error_from_response(
     if status == 401:
         if _is_not_authorised(message):
             return NotAuthorisedError(message, **common)
-        hint = f"check the integrator credentials: {credentials_hint}"
-        return BadCredentialsError(f"{message} ({hint})", **common)
+        return BadCredentialsError(
+            f"d6 rejected the integrator credentials ({credentials_hint}): {message}", **common
+        )
     if status == 403:
         return ForbiddenError(message, **common)
     if status == 404:
-        if "route_not_found" in message or "route not found" in message.lower():
+        if is_route_not_found(message):
             message = f"{message}: {ROUTE_NOT_FOUND_HINT}"
         return NotFoundError(message, **common)
     if status == 405:

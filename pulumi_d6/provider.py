@@ -46,7 +46,6 @@ from .budget import DeactivationBudget, DeactivationRefused
 from .bulkread import BulkReader
 from .client import D6Client
 from .errors import (
-    BadCredentialsError,
     D6ConnectionError,
     D6Error,
     InvalidResponseError,
@@ -214,13 +213,7 @@ class ClientIntegrationProvider(ResourceProvider):
             return self._connected
 
     def _settings(self) -> D6Settings:
-        try:
-            return resolve_settings(config=self._config, env=os.environ)
-        except MissingCredentialsError:
-            raise
-        except SettingsError as exc:
-            message = f"{exc}. Fix it in stack config or the D6_* environment."
-        raise SettingsError(message)
+        return resolve_settings(config=self._config, env=os.environ)
 
     def _deactivate(
         self, want: IntegrationSpec, *, adopt_inactive: bool = False
@@ -304,15 +297,13 @@ class ClientIntegrationProvider(ResourceProvider):
                 f"{spec.api_type_id} in d6+ SAMS. Ask the school to authorise it in d6+, then run "
                 "`pulumi up` again."
             ) from exc
-        except BadCredentialsError as exc:
-            connected = self._connected
-            used = connected.client.settings.describe_credentials() if connected else "unknown"
-            raise ResourceError(
-                f"d6 rejected the integrator credentials ({used}) while trying to {doing}. "
-                "Set them with `pulumi config set d6:username ...` and "
-                "`pulumi config set --secret d6:password ...`, or D6_USERNAME and D6_PASSWORD."
-            ) from exc
-        except (SettingsError, ResourceError):
+        except MissingCredentialsError:
+            raise  # its message already says every way to set them
+        except SettingsError as exc:
+            raise SettingsError(
+                f"Could not {doing}: {exc}. Fix it in stack config or the D6_* environment."
+            ) from None
+        except ResourceError:
             raise
         except D6Error as exc:
             raise ResourceError(f"Could not {doing}: {exc}") from exc

@@ -340,7 +340,7 @@ def resolve_settings(
 
     missing = [f for f in ("username", "password") if f not in values]
     if missing:
-        raise MissingCredentialsError(_missing_message(missing))
+        raise MissingCredentialsError(_missing_message(missing, names))
 
     try:
         return D6Settings(**values, sources=sources)
@@ -349,13 +349,21 @@ def resolve_settings(
     raise SettingsError(message)  # outside the except: no pydantic error in the chain
 
 
-def _missing_message(missing: list[str]) -> str:
-    what = " and ".join(missing)
-    return (
-        f"d6 {what} not set. Set the credentials in stack config "
-        "(`pulumi config set d6:username <name>` and `pulumi config set --secret d6:password "
-        "<password>`) or in the environment (D6_USERNAME and D6_PASSWORD)."
+def _missing_message(missing: list[str], names: Mapping[str, str]) -> str:
+    """One wording for missing credentials: only what is missing, every place it can be set."""
+    keys = [_BY_FIELD[field] for field in missing]
+    commands = " and ".join(
+        f"`pulumi config set --secret {k.stack_key} <password>`"
+        if k.field == "password"
+        else f"`pulumi config set {k.stack_key} <name>`"
+        for k in keys
     )
+    message = (
+        f"d6 {' and '.join(missing)} not set. Set {'them' if len(keys) > 1 else 'it'} in stack "
+        f"config ({commands}) or in the environment ({' and '.join(k.env_var for k in keys)})"
+    )
+    flags = [names[k.field] for k in keys if k.field in names]
+    return message + (f", or pass {' and '.join(flags)}." if flags else ".")
 
 
 _NOT_SHOWN = frozenset({"username", "password", "base_url"})  # shown in their own words, or never

@@ -328,8 +328,13 @@ class Transport:
                 url=url,
             )
         reason = s.scrub(_root_reason(exc))
+        source = s.source_of("base_url")
         return D6ConnectionError(
-            f"could not reach d6 at {s.base_url} after {tries}: {reason}", method=method, url=url
+            f"could not reach d6 at {s.base_url} after {tries}: {reason}; check that d6 (or the "
+            f"emulator) is up there, or the base URL (from {source}; set with d6:baseUrl or "
+            "D6_BASE_URL)",
+            method=method,
+            url=url,
         )
 
 
@@ -348,13 +353,17 @@ def _caused_by_read_timeout(exc: BaseException) -> bool:
 
 
 def _root_reason(exc: BaseException) -> str:
+    """The operating system's words for the failure ("Connection refused", "Name or service not
+    known"), not the transport library's wrapping (its class names, host and port tuples)."""
     current: Any = exc
-    for _ in range(6):
-        nested = getattr(current, "reason", None)
+    for _ in range(8):
+        if isinstance(current, OSError) and current.strerror:
+            return excerpt(current.strerror, 160)
+        nested = getattr(current, "reason", None) or current.__cause__
         if nested is None and current.args and isinstance(current.args[0], BaseException):
             nested = current.args[0]
-        if nested is None:
+        if not isinstance(nested, BaseException):
             break
         current = nested
-    text = str(current) or type(current).__name__
+    text = str(current).rpartition("): ")[2] or type(current).__name__
     return excerpt(text, 160)

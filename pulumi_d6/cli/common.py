@@ -26,7 +26,6 @@ from ..errors import (
     D6ConnectionError,
     D6Error,
     InvalidValueError,
-    MissingCredentialsError,
     NotAuthorisedError,
     SettingsError,
 )
@@ -115,16 +114,10 @@ def errors_to_exit_codes() -> Iterator[None]:
     """Print d6 errors as one clear line and exit with a code that says which kind."""
     try:
         yield
-    except MissingCredentialsError:
-        fail(
-            EXIT_USAGE,
-            "d6 credentials not set: pass --username (or set D6_USERNAME) and set D6_PASSWORD "
-            "(or pass --password).",
-        )
     except (SettingsError, InvalidValueError) as exc:  # settings, stack files, declarations
         fail(EXIT_USAGE, str(exc))
     except BadCredentialsError as exc:
-        fail(EXIT_CREDENTIALS, f"d6 rejected the credentials: {exc}")
+        fail(EXIT_CREDENTIALS, str(exc))
     except NotAuthorisedError as exc:
         fail(
             EXIT_NOT_AUTHORISED,

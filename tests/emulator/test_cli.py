@@ -240,7 +240,7 @@ def test_codegen_write_adds_entries_above_the_trailing_comment(
 def test_bad_credentials_exit_3(emu: RunningEmulator) -> None:
     result = invoke(emu, "clients", env={"D6_PASSWORD": "not-it"})
     assert result.exit_code == cli.EXIT_CREDENTIALS == 3
-    assert "d6 rejected the credentials" in result.stderr
+    assert "d6 rejected the integrator credentials" in result.stderr
     assert "password from D6_PASSWORD" in result.stderr
     assert "not-it" not in result.stderr
 
@@ -258,15 +258,18 @@ def test_validation_failure_exit_5(emu: RunningEmulator) -> None:
     assert "api_type_id: The api_type_id is invalid" in result.stderr
 
 
-def test_unreachable_host_exit_6(emu: RunningEmulator) -> None:
+def test_unreachable_host_exit_6_with_one_plain_line(emu: RunningEmulator) -> None:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    result = invoke(
-        emu, "clients", env={"D6_BASE_URL": f"http://127.0.0.1:{port}/api", "D6_MAX_RETRIES": "0"}
-    )
+        sock.bind(("127.0.0.1", 0))  # bound, never listening: a connection is refused
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/api"
+        result = invoke(emu, "clients", env={"D6_BASE_URL": url, "D6_MAX_RETRIES": "0"})
     assert result.exit_code == cli.EXIT_UNREACHABLE == 6
-    assert "could not reach d6" in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert " ".join(result.stderr.split()) == (
+        f"error: GET {url}/v2/settings/clientintegrations failed: could not reach d6 at {url} "
+        "after 1 attempt(s): Connection refused; check that d6 (or the emulator) is up there, "
+        "or the base URL (from D6_BASE_URL; set with d6:baseUrl or D6_BASE_URL)"
+    )
 
 
 def test_other_api_errors_exit_7(emu: RunningEmulator) -> None:
@@ -279,7 +282,11 @@ def test_other_api_errors_exit_7(emu: RunningEmulator) -> None:
 @pytest.mark.parametrize(
     ("env", "text"),
     [
-        ({"D6_USERNAME": "", "D6_PASSWORD": ""}, "d6 credentials not set: pass --username"),
+        (
+            {"D6_USERNAME": "", "D6_PASSWORD": ""},
+            "d6 username and password not set. Set them in stack config",
+        ),
+        ({"D6_PASSWORD": ""}, "d6 password not set. Set it in stack config"),
         ({"D6_BASE_URL": "http://d6.example.com/api"}, "only allowed for a loopback host"),
         ({"D6_API_VERSION": "v7"}, "D6_API_VERSION = 'v7'"),
     ],
@@ -288,6 +295,15 @@ def test_settings_errors_exit_2(emu: RunningEmulator, env: dict[str, str], text:
     result = invoke(emu, "clients", env=env)
     assert result.exit_code == cli.EXIT_USAGE == 2
     assert text in result.stderr
+
+
+def test_only_the_missing_password_is_asked_for(emu: RunningEmulator) -> None:
+    result = invoke(emu, "clients", env={"D6_PASSWORD": ""})
+    assert result.exit_code == cli.EXIT_USAGE
+    assert " ".join(result.stderr.split()) == (
+        "error: d6 password not set. Set it in stack config (`pulumi config set --secret "
+        "d6:password <password>`) or in the environment (D6_PASSWORD), or pass --password."
+    )
 
 
 def test_bad_arguments_are_usage_errors() -> None:

@@ -89,9 +89,22 @@ def test_missing_credentials_name_both_ways_to_set_them() -> None:
     assert "D6_PASSWORD" in text
 
 
-def test_missing_password_only() -> None:
-    with pytest.raises(MissingCredentialsError, match="d6 password not set"):
+def test_missing_password_only_asks_only_for_the_password() -> None:
+    with pytest.raises(MissingCredentialsError) as err:
         resolve_settings(config={"d6:username": "a"}, env={})
+    assert str(err.value) == (
+        "d6 password not set. Set it in stack config (`pulumi config set --secret d6:password "
+        "<password>`) or in the environment (D6_PASSWORD)."
+    )
+
+
+def test_missing_credentials_name_the_flags_where_there_are_flags() -> None:
+    with pytest.raises(MissingCredentialsError) as err:
+        resolve_settings({"password": "p"}, env={}, explicit_names={"username": "--username"})
+    assert str(err.value) == (
+        "d6 username not set. Set it in stack config (`pulumi config set d6:username <name>`) "
+        "or in the environment (D6_USERNAME), or pass --username."
+    )
 
 
 @pytest.mark.parametrize(
