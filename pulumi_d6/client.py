@@ -14,9 +14,8 @@ from typing import Any
 
 import requests
 
-from .dialects import Dialect, V1Api, V2Api
-from .errors import SettingsError
-from .models import ClientIntegrationInfo, Page, StateChange
+from .dialects import Dialect, Listing, V1Api, V2Api
+from .models import ClientIntegrationInfo, StateChange
 from .settings import D6Settings, resolve_settings
 from .transport import Transport
 
@@ -31,8 +30,8 @@ class D6Client:
     def __init__(self, settings: D6Settings, *, session: requests.Session | None = None) -> None:
         self.settings = settings
         self._transport = Transport(settings, session=session)
-        self._v2 = V2Api(self._transport) if settings.api_version == "v2" else None
-        self._api: Dialect = self._v2 or V1Api(self._transport)
+        dialect = V2Api if settings.api_version == "v2" else V1Api
+        self._api: Dialect = dialect(self._transport)
 
     @classmethod
     def from_settings(
@@ -73,25 +72,6 @@ class D6Client:
 
     # ---------------------------------------------------------------- listing
 
-    def iter_pages(
-        self,
-        school_id: int | None = None,
-        api_type_id: int | None = None,
-        *,
-        page_size: int | None = None,
-        reverse_order: bool = False,
-    ) -> Iterator[Page]:
-        """v2 pages of Get Client Integrations, following ``next_cursor`` until it is absent.
-
-        After the first page the client asks for ``max_allowed_limit`` records per page (unless
-        ``page_size`` is given), so a long listing takes as few requests as the server allows.
-        """
-        if self._v2 is None:
-            raise SettingsError("pages exist in v2 only; use iter_integrations with v1")
-        return self._v2.pages(
-            school_id, api_type_id, page_size=page_size, reverse_order=reverse_order
-        )
-
     def iter_integrations(
         self,
         school_id: int | None = None,
@@ -100,11 +80,13 @@ class D6Client:
         page_size: int | None = None,
         reverse_order: bool = False,
     ) -> Iterator[ClientIntegrationInfo]:
-        """Every authorised integration, optionally filtered, across all pages."""
-        records = self._api.records(
-            school_id, api_type_id, page_size=page_size, reverse_order=reverse_order
-        )
-        for record in records:
+        """Every authorised integration, optionally filtered, across all pages.
+
+        v2 asks for ``max_allowed_limit`` records per page after the first (unless
+        ``page_size`` is given), so a long listing takes as few requests as the server allows.
+        """
+        query = Listing(school_id, api_type_id, page_size, reverse_order)
+        for record in self._api.records(query):
             if school_id is not None and record.school_id != school_id:
                 continue
             if api_type_id is not None and record.api_type_id != api_type_id:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import requests
@@ -21,24 +22,27 @@ from .errors import NotFoundError, ValidationFailedError, d6_message
 from .models import ClientIntegrationInfo, Page, StateChange
 from .transport import Transport
 
-log = logging.getLogger("pulumi_d6.client")
+log = logging.getLogger(__name__)
 
 V2_INTEGRATIONS = "/v2/settings/clientintegrations"
 FIRST_PAGE_LIMIT = 50  # the docs' max_allowed_limit; a server that allows less says so (400)
 V1_CLIENTS = "/v1/settings/clients"
 
 
+@dataclass(frozen=True)
+class Listing:
+    """One Get Client Integrations query: the filters and how to page."""
+
+    school_id: int | None = None
+    api_type_id: int | None = None
+    page_size: int | None = None
+    reverse_order: bool = False
+
+
 class Dialect(Protocol):
     """What the client needs from an API version."""
 
-    def records(
-        self,
-        school_id: int | None,
-        api_type_id: int | None,
-        *,
-        page_size: int | None,
-        reverse_order: bool,
-    ) -> Iterator[ClientIntegrationInfo]: ...
+    def records(self, query: Listing) -> Iterator[ClientIntegrationInfo]: ...
 
     def set_state(self, school_id: int, api_type_id: int, active: bool) -> StateChange: ...
 
@@ -54,25 +58,19 @@ class V2Api:
         self._state_method = "PATCH"
         self._method_lock = threading.Lock()
 
-    def pages(
-        self,
-        school_id: int | None = None,
-        api_type_id: int | None = None,
-        *,
-        page_size: int | None = None,
-        reverse_order: bool = False,
-    ) -> Iterator[Page]:
+    def pages(self, query: Listing) -> Iterator[Page]:
         """Pages, following ``next_cursor`` until it is absent, at ``max_allowed_limit`` records
         each (unless ``page_size`` is given), so T records take ceil(T / max) requests. Before
         the server has said its maximum, the first page asks for the docs' 50; if the server
         refuses that ``limit``, the page is asked again without it, and the client remembers."""
         t = self.transport
+        page_size = query.page_size
         filters: dict[str, Any] = {}
-        if school_id is not None:
-            filters["school_id"] = school_id
-        if api_type_id is not None:
-            filters["api_type_id"] = api_type_id
-        if reverse_order:
+        if query.school_id is not None:
+            filters["school_id"] = query.school_id
+        if query.api_type_id is not None:
+            filters["api_type_id"] = query.api_type_id
+        if query.reverse_order:
             filters["reverse_order"] = 1
         cursor: str | None = None
         seen: set[str] = set()
@@ -110,16 +108,8 @@ class V2Api:
         error = self.transport.error_for(response)
         return isinstance(error, ValidationFailedError) and "limit" in error.validation_errors
 
-    def records(
-        self,
-        school_id: int | None,
-        api_type_id: int | None,
-        *,
-        page_size: int | None,
-        reverse_order: bool,
-    ) -> Iterator[ClientIntegrationInfo]:
-        pages = self.pages(school_id, api_type_id, page_size=page_size, reverse_order=reverse_order)
-        for page in pages:
+    def records(self, query: Listing) -> Iterator[ClientIntegrationInfo]:
+        for page in self.pages(query):
             yield from page.data
 
     def set_state(self, school_id: int, api_type_id: int, active: bool) -> StateChange:
@@ -143,16 +133,10 @@ class V1Api:
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
 
-    def records(
-        self,
-        school_id: int | None,
-        api_type_id: int | None,
-        *,
-        page_size: int | None,
-        reverse_order: bool,
-    ) -> Iterator[ClientIntegrationInfo]:
-        del api_type_id, page_size, reverse_order  # v1 filters by school only, does not page
+    def records(self, query: Listing) -> Iterator[ClientIntegrationInfo]:
+        """v1 filters by school only and does not page: the client filters the rest."""
         t = self.transport
+        school_id = query.school_id
         path = V1_CLIENTS if school_id is None else f"{V1_CLIENTS}/{school_id}"
         response = t.request("GET", path)
         if response.status_code == 404:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import reprlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from typing_extensions import NotRequired, Unpack
 
 if TYPE_CHECKING:
     import requests
@@ -80,6 +82,15 @@ class MissingCredentialsError(SettingsError):
     """No username or password was found in any configuration source."""
 
 
+class Exchange(TypedDict):
+    """Where an API error happened, as every :class:`APIError` records it."""
+
+    status: int | None
+    method: str
+    url: str
+    body_excerpt: NotRequired[str]
+
+
 class APIError(D6Error):
     """d6 answered with an error status, or with a body that is not what the API documents."""
 
@@ -113,19 +124,11 @@ class ValidationFailedError(BadRequestError):
     """400 "Validation Failed": ``validation_errors`` maps each field to d6's message."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None,
-        method: str,
-        url: str,
-        validation_errors: Mapping[str, str],
-        body_excerpt: str = "",
+        self, message: str, *, validation_errors: Mapping[str, str], **where: Unpack[Exchange]
     ) -> None:
         self.validation_errors = dict(validation_errors)
         fields = "; ".join(f"{k}: {v}" for k, v in self.validation_errors.items())
-        full = f"{message} ({fields})" if fields else message
-        super().__init__(full, status=status, method=method, url=url, body_excerpt=body_excerpt)
+        super().__init__(f"{message} ({fields})" if fields else message, **where)
 
 
 class BadCredentialsError(APIError):
@@ -156,17 +159,10 @@ class RateLimitedError(APIError):
     """429 after the retry budget was spent."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None,
-        method: str,
-        url: str,
-        retry_after: float | None = None,
-        body_excerpt: str = "",
+        self, message: str, *, retry_after: float | None = None, **where: Unpack[Exchange]
     ) -> None:
         self.retry_after = retry_after
-        super().__init__(message, status=status, method=method, url=url, body_excerpt=body_excerpt)
+        super().__init__(message, **where)
 
 
 class ServerError(APIError):
@@ -252,7 +248,7 @@ def error_from_response(
         message = f"non-JSON error body {excerpt(text)!r}"
     elif not message:
         message = response.reason or "no body"
-    common: dict[str, Any] = {
+    common: Exchange = {
         "status": status,
         "method": method_of(response),
         "url": response.url,

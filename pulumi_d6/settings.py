@@ -202,15 +202,6 @@ class D6Settings(BaseModel):
             return f"v{lowered}" if lowered.isdigit() else lowered
         return value
 
-    @field_validator("max_retries", mode="before")
-    @classmethod
-    def _no_bool_int(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError("must be a whole number, not a boolean")
-        if isinstance(value, str):
-            return value.strip()
-        return value
-
     @field_validator("max_deactivations", mode="before")
     @classmethod
     def _budget(cls, value: Any) -> Any:
@@ -220,11 +211,13 @@ class D6Settings(BaseModel):
             else value
         )
 
-    @field_validator("timeout_seconds", "requests_per_second", mode="before")
+    @field_validator("max_retries", "timeout_seconds", "requests_per_second", mode="before")
     @classmethod
-    def _no_bool_float(cls, value: Any) -> Any:
+    def _number(cls, value: Any, info: ValidationInfo) -> Any:
+        """Text from config is trimmed; a boolean is not a number, though Python says it is."""
         if isinstance(value, bool):
-            raise ValueError("must be a number, not a boolean")
+            kind = "a whole number" if info.field_name == "max_retries" else "a number"
+            raise ValueError(f"must be {kind}, not a boolean")
         if isinstance(value, str):
             return value.strip()
         return value
@@ -287,6 +280,12 @@ def stack_file_settings(config: Mapping[str, Any], where: str = "the stack file"
             raise SettingsError(f"{where}: {key.stack_key} must be a single value, not a list")
         found[key.stack_key] = str(value).lower() if isinstance(value, bool) else str(value)
     return found
+
+
+def stack_config_for(username: str, password: str, base_url: str, **extra: str) -> dict[str, str]:
+    """``d6:*`` stack config (text, as the engine sends it) for a d6 or an emulator; ``extra``
+    adds or replaces keys (``**{"d6:maxRetries": "2"}``)."""
+    return {"d6:username": username, "d6:password": password, "d6:baseUrl": base_url, **extra}
 
 
 def _lookup_config(config: Mapping[str, Any], key: SettingKey) -> Any:
@@ -396,6 +395,7 @@ __all__ = [
     "parse_max_deactivations",
     "redact_url",
     "resolve_settings",
+    "stack_config_for",
     "stack_config_of",
     "stack_file_settings",
     "without_userinfo",

@@ -11,7 +11,7 @@ Connection settings come from flags, then the ``D6_*`` environment (prefer ``D6_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
@@ -29,16 +29,42 @@ from ..errors import (
     NotAuthorisedError,
     SettingsError,
 )
+from ..exits import (
+    EXIT_API,
+    EXIT_CREDENTIALS,
+    EXIT_DRIFT,
+    EXIT_NOT_AUTHORISED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    EXIT_VALIDATION,
+)
 from ..models import ClientIntegrationInfo, parse_id
 from ..settings import resolve_settings
 
-EXIT_DRIFT = 1
-EXIT_USAGE = 2
-EXIT_CREDENTIALS = 3
-EXIT_NOT_AUTHORISED = 4
-EXIT_VALIDATION = 5
-EXIT_UNREACHABLE = 6
-EXIT_API = 7
+__all__ = [
+    "EXIT_API",
+    "EXIT_CREDENTIALS",
+    "EXIT_DRIFT",
+    "EXIT_NOT_AUTHORISED",
+    "EXIT_UNREACHABLE",
+    "EXIT_USAGE",
+    "EXIT_VALIDATION",
+    "FLAG_NAMES",
+    "ApiVersion",
+    "BaseUrl",
+    "Password",
+    "SchoolArg",
+    "SchoolFilter",
+    "TypeArg",
+    "TypeFilter",
+    "Username",
+    "err",
+    "errors_to_exit_codes",
+    "fail",
+    "fetch",
+    "make_client",
+    "out",
+]
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -58,29 +84,26 @@ ApiVersion = Annotated[
 ]
 
 
-def _id_parser(field: str) -> Callable[[str], int]:
-    """The shared bounded id parser, as a click parameter type (bad values: exit 2)."""
-
-    def parse(value: str) -> int:
-        try:
-            return parse_id(value, field)
-        except InvalidValueError as exc:
-            message = str(exc)
-        raise typer.BadParameter(message)
-
-    return parse
+def _id(value: str) -> int:
+    """The shared bounded id parser as a click parameter parser (bad values: exit 2); click
+    names the parameter, so the message says only what is wrong with the value."""
+    try:
+        return parse_id(value, "value")
+    except InvalidValueError as exc:
+        message = str(exc)
+    raise typer.BadParameter(message)
 
 
 SchoolFilter = Annotated[
     int | None,
-    typer.Option("--school-id", parser=_id_parser("value"), help="Only this school."),
+    typer.Option("--school-id", parser=_id, help="Only this school."),
 ]
 TypeFilter = Annotated[
     int | None,
-    typer.Option("--api-type-id", parser=_id_parser("value"), help="Only this API type."),
+    typer.Option("--api-type-id", parser=_id, help="Only this API type."),
 ]
-SchoolArg = Annotated[int, typer.Argument(parser=_id_parser("value"), help="d6 school id.")]
-TypeArg = Annotated[int, typer.Argument(parser=_id_parser("value"), help="d6 API type id, e.g. 8.")]
+SchoolArg = Annotated[int, typer.Argument(parser=_id, help="d6 school id.")]
+TypeArg = Annotated[int, typer.Argument(parser=_id, help="d6 API type id, e.g. 8.")]
 # What a credential source is called in messages: the flag the user typed.
 FLAG_NAMES = {
     "base_url": "--base-url",

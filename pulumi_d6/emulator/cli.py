@@ -13,8 +13,9 @@ from typing import Annotated
 
 import typer
 
+from ..exits import EXIT_USAGE
+
 BANNER = "d6 emulator listening on "
-EXIT_USAGE = 2
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, subcommand_metavar="")
 

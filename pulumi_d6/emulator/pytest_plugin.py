@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ..settings import stack_config_for
 from .admin import EmulatorAdmin
 from .config import EmulatorConfig
 from .server import EmulatorServer
@@ -49,13 +50,7 @@ class RunningEmulator:
 
     def stack_config(self, **overrides: str) -> dict[str, str]:
         """The same as ``d6:*`` stack config (string values)."""
-        config = {
-            "d6:username": self.username,
-            "d6:password": self.password,
-            "d6:baseUrl": self.base_url,
-        }
-        config.update(overrides)
-        return config
+        return stack_config_for(self.username, self.password, self.base_url, **overrides)
 
 
 def _running(server: EmulatorServer) -> RunningEmulator:

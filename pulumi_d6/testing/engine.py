@@ -24,10 +24,11 @@ from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from ..declarations import PROJECT
+from ..integration import RESOURCE_TYPE as TYPE
 from ..provider import ClientIntegrationProvider
+from .processes import drain
 
-TYPE = "pulumi-python:dynamic/d6:ClientIntegration"
-PROJECT = "d6-integrations"
 UNKNOWN = rpc.UNKNOWN
 SECRET_KEYS = frozenset({"d6:password"})
 
@@ -84,8 +85,8 @@ class ProviderProcess:
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self._drains = [
-            threading.Thread(target=self._drain, args=(self.proc.stdout, self.stdout), daemon=True),
-            threading.Thread(target=self._drain, args=(self.proc.stderr, self.stderr), daemon=True),
+            threading.Thread(target=drain, args=(self.proc.stdout, self.stdout), daemon=True),
+            threading.Thread(target=drain, args=(self.proc.stderr, self.stderr), daemon=True),
         ]
         for thread in self._drains:
             thread.start()
@@ -112,11 +113,6 @@ class ProviderProcess:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    @staticmethod
-    def _drain(stream: Any, sink: list[str]) -> None:
-        for line in stream:
-            sink.append(line)
 
     @property
     def output(self) -> str:

@@ -16,6 +16,7 @@ from typing import IO
 
 from ..emulator.admin import EmulatorAdmin
 from ..emulator.cli import BANNER
+from ..settings import stack_config_for
 
 DEFAULT_COMMAND = (sys.executable, "-m", "pulumi_d6.cli", "emulator")
 
@@ -58,8 +59,8 @@ class EmulatorProcess:
         assert self.proc.stdout is not None
         self.first_line = self.proc.stdout.readline()
         self._drains = [
-            threading.Thread(target=_drain, args=(self.proc.stdout, self._out), daemon=True),
-            threading.Thread(target=_drain, args=(self.proc.stderr, self._err), daemon=True),
+            threading.Thread(target=drain, args=(self.proc.stdout, self._out), daemon=True),
+            threading.Thread(target=drain, args=(self.proc.stderr, self._err), daemon=True),
         ]
         for thread in self._drains:
             thread.start()
@@ -87,7 +88,7 @@ class EmulatorProcess:
         password: str = "demo",  # noqa: S107 - the emulator's documented demo credential
     ) -> dict[str, str]:
         """``d6:*`` stack config pointing at this emulator."""
-        return {"d6:username": username, "d6:password": password, "d6:baseUrl": self.base_url}
+        return stack_config_for(username, password, self.base_url)
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 30) -> int:
         """Stop it (Ctrl-C by default, as a user would) and return its exit code."""
@@ -116,7 +117,8 @@ class EmulatorProcess:
         self.stop()
 
 
-def _drain(stream: IO[str] | None, sink: list[str]) -> None:
+def drain(stream: IO[str] | None, sink: list[str]) -> None:
+    """Keep reading a child's output into ``sink``, so a full pipe never blocks the child."""
     if stream is not None:
         for line in stream:
             sink.append(line)

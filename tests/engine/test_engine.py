@@ -17,6 +17,7 @@ from pulumi.runtime.proto import provider_pb2
 
 from pulumi_d6.emulator import EmulatorServer
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
+from pulumi_d6.settings import stack_config_for
 from pulumi_d6.testing.engine import (
     UNKNOWN,
     CheckFailed,
@@ -34,13 +35,10 @@ DIFF_SOME = provider_pb2.DiffResponse.DIFF_SOME
 
 
 def stack_config(server: EmulatorServer, **extra: str) -> dict[str, str]:
-    return {
-        "d6:username": server.config.username,
-        "d6:password": server.config.password,
-        "d6:baseUrl": server.base_url,
-        "d6:maxRetries": "2",
-        **extra,
-    }
+    c = server.config
+    return stack_config_for(
+        c.username, c.password, server.base_url, **{"d6:maxRetries": "2", **extra}
+    )
 
 
 @pytest.fixture
