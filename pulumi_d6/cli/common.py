@@ -29,42 +29,17 @@ from ..errors import (
     NotAuthorisedError,
     SettingsError,
 )
-from ..exits import (
-    EXIT_API,
-    EXIT_CREDENTIALS,
-    EXIT_DRIFT,
-    EXIT_NOT_AUTHORISED,
-    EXIT_UNREACHABLE,
-    EXIT_USAGE,
-    EXIT_VALIDATION,
-)
+
+# Re-exported (``as``): commands and tests know the exit codes as ``cli.EXIT_*``.
+from ..exits import EXIT_API as EXIT_API
+from ..exits import EXIT_CREDENTIALS as EXIT_CREDENTIALS
+from ..exits import EXIT_DRIFT as EXIT_DRIFT
+from ..exits import EXIT_NOT_AUTHORISED as EXIT_NOT_AUTHORISED
+from ..exits import EXIT_UNREACHABLE as EXIT_UNREACHABLE
+from ..exits import EXIT_USAGE as EXIT_USAGE
+from ..exits import EXIT_VALIDATION as EXIT_VALIDATION
 from ..models import ClientIntegrationInfo, parse_id
 from ..settings import resolve_settings
-
-__all__ = [
-    "EXIT_API",
-    "EXIT_CREDENTIALS",
-    "EXIT_DRIFT",
-    "EXIT_NOT_AUTHORISED",
-    "EXIT_UNREACHABLE",
-    "EXIT_USAGE",
-    "EXIT_VALIDATION",
-    "FLAG_NAMES",
-    "ApiVersion",
-    "BaseUrl",
-    "Password",
-    "SchoolArg",
-    "SchoolFilter",
-    "TypeArg",
-    "TypeFilter",
-    "Username",
-    "err",
-    "errors_to_exit_codes",
-    "fail",
-    "fetch",
-    "make_client",
-    "out",
-]
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
