@@ -11,9 +11,10 @@ Connection settings come from flags, then the ``D6_*`` environment (prefer ``D6_
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import inspect
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -40,6 +41,8 @@ from ..exits import EXIT_USAGE as EXIT_USAGE
 from ..exits import EXIT_VALIDATION as EXIT_VALIDATION
 from ..models import ClientIntegrationInfo, parse_id
 from ..settings import resolve_settings
+
+Command = TypeVar("Command", bound=Callable[..., Any])
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -86,6 +89,15 @@ FLAG_NAMES = {
     "password": "--password",
     "api_version": "--api-version",
 }
+
+
+def flowing_help(command: Command) -> Command:
+    """Typer's help keeps the docstring's line breaks after its first paragraph, so a sentence
+    would break where the source was wrapped: each paragraph becomes one line, which the
+    terminal then wraps at its own width."""
+    paragraphs = inspect.cleandoc(command.__doc__ or "").split("\n\n")
+    command.__doc__ = "\n\n".join(" ".join(p.split()) for p in paragraphs)
+    return command
 
 
 def make_client(

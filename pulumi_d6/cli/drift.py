@@ -35,6 +35,7 @@ from .common import (
     errors_to_exit_codes,
     fail,
     fetch,
+    flowing_help,
     make_client,
     out,
 )
@@ -46,6 +47,7 @@ class DriftFormat(str, Enum):
     markdown = "markdown"
 
 
+@flowing_help
 def drift(
     stack_config: Annotated[
         Path | None,

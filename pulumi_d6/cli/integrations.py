@@ -23,6 +23,7 @@ from .common import (
     Username,
     errors_to_exit_codes,
     fetch,
+    flowing_help,
     make_client,
     out,
 )
@@ -64,6 +65,7 @@ def clients(
     out.print(table)
 
 
+@flowing_help
 def codegen(
     fmt: Annotated[
         CodegenFormat, typer.Option("--format", help="python: a program; yaml: stack config.")

@@ -55,6 +55,29 @@ def test_help_lists_every_command() -> None:
         assert command in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("command", "sentence"),
+    [
+        (
+            "drift",
+            "One full listing of d6 (every page, at its largest page size). With "
+            "--stack-config, the file's plain d6:* settings are used too (a secure d6:password "
+            "is not: set D6_PASSWORD).",
+        ),
+        (
+            "codegen",
+            "`pulumi import` cannot work for dynamic providers; declaring what is already "
+            "active and running `pulumi up` adopts it instead, with no change in d6.",
+        ),
+    ],
+)
+def test_help_paragraphs_are_not_broken_where_the_source_wraps(command: str, sentence: str) -> None:
+    """On a wide terminal every paragraph of the help is one line."""
+    result = runner.invoke(cli.app, [command, "--help"], env={"COLUMNS": "400"})
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert any(line.startswith(sentence) for line in lines), result.stdout
+
+
 def test_help_names_the_environment_variables() -> None:
     result = runner.invoke(cli.app, ["clients", "--help"], env={"COLUMNS": "200"})
     for variable in ("D6_BASE_URL", "D6_USERNAME", "D6_PASSWORD", "D6_API_VERSION"):
