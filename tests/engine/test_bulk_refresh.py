@@ -59,7 +59,8 @@ def test_refresh_request_count_is_bounded(
         assert requests == managed, "a few reads stay targeted: one request each"
     else:
         # 8 targeted reads, then one paged listing. This meets min(N, ceil(T/50) + 8) except
-        # for 8 < N < ceil(T/50) + 8, where it costs ceil(T/50) + 8 (the issue note says so).
+        # for 8 < N < ceil(T/50) + 8, where it costs ceil(T/50) + 8 (docs/BENCHMARKS.md, "Refresh
+        # between 8 and ceil(T/50) + 8 resources").
         assert requests <= TARGETED_READS + listing
     active = {(s, t) for s, t in keys[::7]}
     for (s, t), result in zip(keys, results, strict=True):
