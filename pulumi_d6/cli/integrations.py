@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -133,25 +134,26 @@ def _change(
         out.print(f"{school_id}/{api_type_id}: already {verb}, nothing changed")
 
 
-def activate(
-    school_id: SchoolArg,
-    api_type_id: TypeArg,
-    base_url: BaseUrl = None,
-    username: Username = None,
-    password: Password = None,
-    api_version: ApiVersion = None,
-) -> None:
-    """Activate one integration now (a one-off; use the provider to keep it)."""
-    _change(school_id, api_type_id, True, base_url, username, password, api_version)
+def _state_command(name: str, active: bool, doc: str) -> Callable[..., None]:
+    """``activate`` and ``deactivate``: one signature, two commands (typer names a command after
+    its function)."""
+
+    def command(
+        school_id: SchoolArg,
+        api_type_id: TypeArg,
+        base_url: BaseUrl = None,
+        username: Username = None,
+        password: Password = None,
+        api_version: ApiVersion = None,
+    ) -> None:
+        _change(school_id, api_type_id, active, base_url, username, password, api_version)
+
+    command.__name__ = command.__qualname__ = name
+    command.__doc__ = doc
+    return command
 
 
-def deactivate(
-    school_id: SchoolArg,
-    api_type_id: TypeArg,
-    base_url: BaseUrl = None,
-    username: Username = None,
-    password: Password = None,
-    api_version: ApiVersion = None,
-) -> None:
-    """Deactivate one integration now (a one-off)."""
-    _change(school_id, api_type_id, False, base_url, username, password, api_version)
+activate = _state_command(
+    "activate", True, "Activate one integration now (a one-off; use the provider to keep it)."
+)
+deactivate = _state_command("deactivate", False, "Deactivate one integration now (a one-off).")
