@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pulumi_d6.errors import MissingCredentialsError, SettingsError
-from pulumi_d6.settings import DEFAULT_BASE_URL, resolve_settings
+from pulumi_d6.settings import DEFAULT_BASE_URL, resolve_settings, stack_file_settings
 
 PASSWORD = "s3cr3t-Pa55"
 CREDS = {"d6:username": "alice", "d6:password": PASSWORD}
@@ -140,9 +140,21 @@ def test_bad_env_value_names_the_variable() -> None:
         resolve_settings(config=CREDS, env={"D6_MAX_RETRIES": "x"})
 
 
-def test_booleans_are_not_numbers() -> None:
-    with pytest.raises(SettingsError, match="not a boolean"):
-        resolve_settings({"max_retries": True}, config=CREDS, env={})
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("max_retries", "argument max_retries = True: must be a whole number, not a boolean"),
+        ("timeout_seconds", "argument timeout_seconds = True: must be a number, not a boolean"),
+        (
+            "requests_per_second",
+            "argument requests_per_second = True: must be a number, not a boolean",
+        ),
+    ],
+)
+def test_booleans_are_not_numbers(field: str, expected: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        resolve_settings({field: True}, config=CREDS, env={})
+    assert str(err.value) == f"invalid d6 settings: {expected}"
 
 
 def test_unknown_explicit_setting_is_refused() -> None:
@@ -222,3 +234,25 @@ def test_plain_http_to_another_host_needs_the_explicit_opt_in() -> None:
     assert resolve_settings(config=config, env=ENV_CREDS).base_url == "http://ci-service/api"
     with pytest.raises(SettingsError, match="D6_ALLOW_INSECURE_HTTP = 'maybe'"):
         resolve_settings(env={**env, "D6_ALLOW_INSECURE_HTTP": "maybe"})
+
+
+def test_a_stack_files_d6_settings_are_read_as_the_engine_passes_them() -> None:
+    config = {
+        "d6:username": "me",
+        "d6:password": {"secure": "v1:encrypted-for-pulumi"},
+        "d6:maxRetries": 0,
+        "d6:allowInsecureHttp": True,
+        "d6:unknownKey": "ignored",
+        "estate:integrations": [],
+    }
+    assert stack_file_settings(config) == {
+        "d6:username": "me",
+        "d6:maxRetries": "0",
+        "d6:allowInsecureHttp": "true",
+    }
+
+
+def test_a_list_where_a_d6_setting_belongs_names_the_key_and_file() -> None:
+    with pytest.raises(SettingsError) as err:
+        stack_file_settings({"d6:baseUrl": ["https://a", "https://b"]}, "Pulumi.prod.yaml")
+    assert str(err.value) == "Pulumi.prod.yaml: d6:baseUrl must be a single value, not a list"
