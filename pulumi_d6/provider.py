@@ -301,7 +301,7 @@ class ClientIntegrationProvider(ResourceProvider):
             raise  # its message already says every way to set them
         except SettingsError as exc:
             raise SettingsError(
-                f"Could not {doing}: {exc}. Fix it in stack config or the D6_* environment."
+                f"{exc} (while trying to {doing}). Fix it in stack config or the D6_* environment."
             ) from None
         except ResourceError:
             raise

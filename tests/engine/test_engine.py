@@ -416,3 +416,17 @@ def test_the_serialized_provider_holds_no_credentials(
     assert d6_emulator.password.encode() not in raw
     assert b"pulumi_d6.provider" in raw
     assert len(raw) < 200
+
+
+def test_a_bad_setting_says_what_it_stopped_and_where_to_fix_it(
+    process_factory: ProcessFactory, d6_emulator: RunningEmulator
+) -> None:
+    process = process_factory(stack_config(d6_emulator.server, **{"d6:timeoutSeconds": "soon"}))
+    with pytest.raises(EngineError) as err:
+        EngineStack(process).up("x", declared(1000, 8))
+    assert err.value.details.splitlines()[-1] == (
+        "pulumi_d6.errors.SettingsError: invalid d6 settings: d6:timeoutSeconds = 'soon': "
+        "Input should be a valid number, unable to parse string as a number (while trying to "
+        "activate 1000/8). Fix it in stack config or the D6_* environment."
+    )
+    assert calls(d6_emulator) == 0
