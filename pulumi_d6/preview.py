@@ -321,7 +321,11 @@ def _reason(op: str, old: Any, new: Any) -> str | None:
         wanted = _new_flag(new, "active")
         if wanted is True:
             return None
-        return "sets active to false" if wanted is False else "sets active to a value not known yet"
+        if wanted is False:
+            return "sets active to false"
+        if _inputs(new).get("active") == SECRET_SHOWN:
+            return "sets active to a secret value (may be false)"
+        return "sets active to a value not known yet"
     if op == "create":
         wanted = _new_flag(new, "active")
         if wanted is True:
