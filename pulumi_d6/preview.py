@@ -24,8 +24,10 @@ import binascii
 import json
 import os
 import pickletools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .errors import InvalidValueError, excerpt, shown
@@ -86,6 +88,7 @@ class Limit:
 
     value: int | None
     source: str
+    stack: str | None = None  # from the stack file's name, for the `pulumi config set` hint
 
     def allows(self, count: int) -> bool:
         return self.value is None or count <= self.value
@@ -124,9 +127,10 @@ class PreviewCheck:
             return f"pass --max-deactivations {needed} or more"
         if self.limit.source.startswith(BUDGET_ENV):
             return f"set {BUDGET_ENV}={needed} or more"
+        stack = f" --stack {self.limit.stack}" if self.limit.stack else ""
         return (
             f"raise {BUDGET_KEY} to {needed} or more in the stack file, in this pull request "
-            f"(pulumi config set {BUDGET_KEY} {needed})"
+            f"(pulumi config set{stack} {BUDGET_KEY} {needed})"
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -403,10 +407,16 @@ def resolve_limit(
             f"use the stack's {BUDGET_KEY}"
         )
     if config.get(BUDGET_KEY) is not None:
-        return _limit(config[BUDGET_KEY], f"{BUDGET_KEY} in {stack_file}")
+        limit = _limit(config[BUDGET_KEY], f"{BUDGET_KEY} in {stack_file}")
+        return Limit(limit.value, limit.source, _stack_name(stack_file))
     if env.get(BUDGET_ENV, "").strip():
         return _limit(env[BUDGET_ENV], BUDGET_ENV)
     return Limit(DEFAULT_LIMIT, f"{BUDGET_KEY} default; {stack_file} does not set it")
+
+
+def _stack_name(stack_file: str | None) -> str | None:
+    match = re.fullmatch(r"Pulumi\.([A-Za-z0-9_.-]+)\.yaml", Path(stack_file or "").name)
+    return match.group(1) if match else None
 
 
 def _limit(value: Any, source: str) -> Limit:

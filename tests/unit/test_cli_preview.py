@@ -46,7 +46,8 @@ def test_above_the_limit_exits_1_and_says_how_to_raise_it(stack_file: Path) -> N
     assert (
         "❌ 7 planned deactivations, limit 6 (d6:maxDeactivations in "
         f"{stack_file}): OVER THE LIMIT. If this is intended, raise d6:maxDeactivations to 7 or "
-        "more in the stack file, in this pull request (pulumi config set d6:maxDeactivations 7)"
+        "more in the stack file, in this pull request (pulumi config set --stack prod "
+        "d6:maxDeactivations 7)"
     ) in out
     assert out.count("\n| school-") == 7
 
@@ -126,3 +127,15 @@ def test_a_bad_stack_file_exits_2(tmp_path: Path) -> None:
         f"error: d6:maxDeactivations in {stack} must be a whole number >= 0, or unlimited, "
         "got '-3'\n"
     )
+
+
+def test_the_readme_example_is_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("<!-- check-preview-example -->\n```text\n", 1)[1].split("```", 1)[0]
+    command, rest = block.split("\n$ pulumi-d6 ", 1)[1].split("\n", 1)
+    shown, status = rest.split("$ echo $?\n")
+    (tmp_path / "preview.json").write_text(PLAN.read_text())
+    (tmp_path / "Pulumi.prod.yaml").write_text('config:\n  d6:maxDeactivations: "5"\n')
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = check(*command.split()[1:])
+    assert (out, code) == (shown, int(status))

@@ -283,7 +283,7 @@ def test_the_limit_comes_from_the_flag_then_the_stack_file_then_the_environment(
         None, "--max-deactivations"
     )
     assert resolve_limit(None, config, "Pulumi.prod.yaml", env) == Limit(
-        3, "d6:maxDeactivations in Pulumi.prod.yaml"
+        3, "d6:maxDeactivations in Pulumi.prod.yaml", stack="prod"
     )
     assert resolve_limit(None, {"d6:maxDeactivations": 4}, "P.yaml", env).value == 4
     assert resolve_limit(None, {}, "Pulumi.prod.yaml", env) == Limit(7, "D6_MAX_DEACTIVATIONS")
