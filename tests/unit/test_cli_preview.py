@@ -107,6 +107,11 @@ def test_a_no_op_preview_passes_a_zero_limit() -> None:
             "error: missing.json: no such file\n",
         ),
         (
+            [str(PLAN), "--stack-config", "Pulumi.missing.yaml"],
+            None,
+            "error: Pulumi.missing.yaml: no such file\n",
+        ),
+        (
             [str(PLAN), "--max-deactivations", "ten"],
             None,
             "error: --max-deactivations must be a whole number >= 0, or unlimited, got 'ten'\n",
@@ -139,3 +144,13 @@ def test_the_readme_example_is_real(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(tmp_path)
     code, out, _ = check(*command.split()[1:])
     assert (out, code) == (shown, int(status))
+
+
+def test_live_without_credentials_exits_2_before_any_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("D6_USERNAME", "D6_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    code, out, err = check(str(PLAN), "--max-deactivations", "9", "--live")
+    assert (code, out) == (2, "")
+    assert err.startswith("error: d6 credentials not set")
