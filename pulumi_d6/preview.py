@@ -178,6 +178,8 @@ def read_digest(text: str, where: str) -> list[dict[str, Any]]:
             f"{where} is not JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); "
             "give the output of `pulumi preview --json`"
         ) from None
+    except RecursionError:
+        raise PreviewFileError(f"{where} is nested too deeply to be a Pulumi preview") from None
     if not isinstance(digest, dict):
         raise PreviewFileError(
             f"{where} is not the output of `pulumi preview --json` "

@@ -216,6 +216,7 @@ BAD_INPUTS = [
         "preview.json is not the output of `pulumi preview --json`: it has no steps (keys: "
         "changeSummary)",
     ),
+    ("[" * 100_000, "preview.json is nested too deeply to be a Pulumi preview"),
     ('{"steps": {}}', "preview.json: steps must be a list, got {}"),
     ('{"steps": ["same"]}', "preview.json: steps[0] must be an object with op and urn, got 'same'"),
     (
@@ -267,7 +268,7 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "message"), BAD_INPUTS)
+@pytest.mark.parametrize(("text", "message"), BAD_INPUTS, ids=[m[:60] for _, m in BAD_INPUTS])
 def test_input_that_is_not_a_preview_is_refused_with_a_clear_message(
     text: str, message: str
 ) -> None:
