@@ -1,7 +1,8 @@
 """The ``pulumi-d6`` command line: one typer app, one module per group of commands.
 
 ``integrations`` (clients, codegen, activate, deactivate), ``init`` (a new infrastructure repo),
-``drift`` (what d6 has that the code does not), and the emulator as a sub-app. Shared options,
+``drift`` (what d6 has that the code does not), ``check-preview`` (the deactivations a
+``pulumi preview --json`` plans), and the emulator as a sub-app. Shared options,
 the client and the exit codes are in ``common``.
 """
 
@@ -14,7 +15,7 @@ import typer
 from .._version import __version__
 from ..emulator.cli import app as emulator_app
 from ..logs import configure_from_env
-from . import drift, init, integrations
+from . import drift, init, integrations, preview
 from .common import (
     EXIT_API,
     EXIT_CREDENTIALS,
@@ -58,6 +59,7 @@ app.command()(integrations.activate)
 app.command()(integrations.deactivate)
 app.command("init")(init.init)
 app.command()(drift.drift)
+app.command("check-preview")(preview.check_preview)
 app.add_typer(emulator_app, name="emulator", help="Run the local d6 emulator until Ctrl-C.")
 
 

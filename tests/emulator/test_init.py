@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -87,13 +84,13 @@ def test_init_adopt_writes_a_ready_repository(
     venv = project["runtime"]["options"]["virtualenv"]
     workflow = yaml.safe_load(files[WORKFLOW])
     runs = [s.get("run", "") for job in workflow["jobs"].values() for s in job["steps"]]
-    assert f"python -m venv {venv} && {venv}/bin/pip install -r requirements.txt" in runs
+    install = f"python -m venv {venv} && {venv}/bin/pip install -r requirements.txt"
+    assert any(install in run for run in runs)
     stack = workflow["env"]["STACK"]
     assert stack == "prod"
     for path in re.findall(r"(?:-r |\")([\w.$/-]+\.(?:txt|yaml))", "\n".join(runs)):
         assert (repo / path.replace("$STACK", stack)).exists(), path
-    assert workflow["env"]["D6_MAX_DEACTIVATIONS"] == "10"
-    assert workflow["env"]["D6_PASSWORD"] == "${{ secrets.D6_PASSWORD }}"
+    assert set(workflow["env"]) == {"STACK"}  # no budget, no secret at workflow level
     assert "venv/" in files[".gitignore"].splitlines()
 
     # The generated program, with the generated stack config: the adopted integrations plus
@@ -311,47 +308,6 @@ def test_codegen_write_refuses_a_broken_stack_file(
     assert result.exit_code == cli.EXIT_USAGE
     assert expected in result.stderr
     assert stack.read_text() == content
-
-
-# ------------------------------------------------- the workflow's guard step
-
-
-def guard_script() -> str:
-    workflow = yaml.safe_load(
-        (ROOT / "examples" / "github-actions" / "d6-integrations.yml").read_text()
-    )
-    for step in workflow["jobs"]["preview"]["steps"]:
-        if "too many deletes" in step.get("name", ""):
-            return str(step["run"])
-    raise AssertionError("the preview job has no delete guard")
-
-
-@pytest.mark.parametrize(
-    ("summary", "passes"),
-    [({"same": 40, "delete": 5}, True), ({"delete": 4, "replace": 2}, False), ({}, True)],
-)
-def test_the_preview_guard_fails_on_too_many_deletes(
-    tmp_path: Path, summary: dict[str, int], passes: bool
-) -> None:
-    fake = tmp_path / "bin"
-    fake.mkdir()
-    pulumi = fake / "pulumi"
-    answer = tmp_path / "preview-answer.json"
-    answer.write_text(json.dumps({"steps": [], "changeSummary": summary}))
-    pulumi.write_text(f"#!/bin/sh\ncat {answer}\n")  # `pulumi preview --json`, faked
-    pulumi.chmod(0o755)
-    venv_bin = tmp_path / "venv" / "bin"
-    venv_bin.mkdir(parents=True)
-    (venv_bin / "python").symlink_to(sys.executable)
-    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "STACK": "prod"}
-    env["MAX_PLANNED_DELETES"] = "5"
-    done = subprocess.run(
-        ["bash", "-e", "-c", guard_script()],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert (done.returncode == 0) is passes, done.stdout + done.stderr
-    if not passes:
-        assert "would delete 6 integrations (more than 5)" in done.stderr
 
 
 def test_init_checks_the_api_version_like_a_client(tmp_path: Path) -> None:
