@@ -13,6 +13,7 @@ parallel. What it shows is the provider's real behaviour: the same calls, the sa
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -351,10 +352,10 @@ def run(
             if new_stack and state.resources:
                 demo.drift()
                 demo.refresh()
-                demo.up("up (a change: it puts back what the refresh found)")
+                demo.up("up after the refresh (a change: it puts back what d6 lost)")
                 demo.up("up again (nothing to change: no request)")
         demo.finish()
     except (D6Error, EngineError, CheckFailed, StateFileError) as exc:
-        print(f"demo failed: {exc}")
+        print(f"demo failed: {exc}", file=sys.stderr)
         return 1
     return 0
