@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from demo_state import DemoState, StateFileError
+from demo_state import DemoState, StateFileError, name_of
 
 from pulumi_d6.client import D6Client
 from pulumi_d6.declarations import (
@@ -206,9 +206,10 @@ class Demo:
         with D6Client(settings) as client:
             resources = planned(self.stack, client)
         reads = self.log.since_mark()["read"]
+        listing = f" (listing d6 for activateAllAuthorised: {plural(reads, 'request')})"
         print(
-            f"program: {self.stack.file.name} declares {plural(len(resources), 'resource')} "
-            f"(listing d6 for activateAllAuthorised: {plural(reads, 'request')})"
+            f"program: {self.stack.file.name} declares {plural(len(resources), 'resource')}"
+            f"{listing if reads else ''}"
         )
         return resources
 
@@ -314,15 +315,18 @@ class Demo:
                     tally["deleted"] += 1
         self._summary(tally)
 
-    def drift(self) -> None:
+    def drift(self) -> bool:
         """Deactivate one managed integration in d6 itself, as someone in the d6+ UI would."""
-        name, state = next((n, s) for n, s in self.state.resources.items() if s.outs.get("active"))
-        outs = state.outs
+        found = next((s for s in self.state.resources.values() if s.outs.get("active")), None)
+        if found is None:
+            return False
+        outs = found.outs
         self.admin.set_active(int(outs["school_id"]), int(outs["api_type_id"]), False)
         print(
-            f"\n--- a change made in d6: {name} ({outs['school_name']}) deactivated there "
-            "(through the emulator's admin API, not a d6 API request) ---"
+            f"\n--- a change made in d6: {name_of(found)} ({outs['school_name']}) deactivated "
+            "there (through the emulator's admin API, not a d6 API request) ---"
         )
+        return True
 
     def finish(self) -> None:
         print(f"\nthis run: {RequestLog.describe(self.log.since_start())}")
@@ -349,13 +353,16 @@ def run(
             new_stack = not state.resources
             demo.preview()
             demo.up("up")
-            if new_stack and state.resources:
-                demo.drift()
+            if new_stack and demo.drift():
                 demo.refresh()
                 demo.up("up after the refresh (a change: it puts back what d6 lost)")
                 demo.up("up again (nothing to change: no request)")
         demo.finish()
-    except (D6Error, EngineError, CheckFailed, StateFileError) as exc:
+    except EngineError as exc:  # its details are the provider's traceback: its last line says why
+        lines = [line for line in exc.details.splitlines() if line.strip()] or [str(exc.code)]
+        print(f"demo failed: {exc.method}: {lines[-1]}", file=sys.stderr)
+        return 1
+    except (D6Error, CheckFailed, StateFileError) as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1
     return 0

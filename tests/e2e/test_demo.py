@@ -197,28 +197,55 @@ def test_a_broken_state_file_is_a_clear_error(
     assert state.read_text() == '{"version": 1, "resources": [{"urn": "x"}]}', "left as it was"
 
 
+def write_stack(root: Path, config: str) -> None:
+    (root / "Pulumi.yaml").write_text("name: d6-integrations\nruntime: python\n")
+    (root / "Pulumi.dev.yaml").write_text(f"config:\n{config}")
+
+
+def run_engine(demo: ModuleType, action: str, root: Path, emulator: RunningEmulator) -> int:
+    code: int = demo.demo_engine.run(
+        action,
+        root=root,
+        state_file=root / "state.json",
+        base_url=emulator.base_url,
+        admin=emulator.admin,
+        env={"D6_USERNAME": "demo", "D6_PASSWORD": "demo"},
+    )
+    return code
+
+
 def test_an_invalid_stack_file_fails_naming_the_entry(
     demo: ModuleType,
     tmp_path: Path,
     d6_emulator: RunningEmulator,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (tmp_path / "Pulumi.yaml").write_text("name: d6-integrations\nruntime: python\n")
-    (tmp_path / "Pulumi.dev.yaml").write_text(
-        "config:\n  d6-integrations:integrations:\n    - schoolId: 1000\n"
-    )
-    code = demo.demo_engine.run(
-        "up",
-        root=tmp_path,
-        state_file=tmp_path / "state.json",
-        base_url=d6_emulator.base_url,
-        admin=d6_emulator.admin,
-        env={"D6_USERNAME": "demo", "D6_PASSWORD": "demo"},
-    )
-    assert code == 1
+    write_stack(tmp_path, "  d6-integrations:integrations:\n    - schoolId: 1000\n")
+    assert run_engine(demo, "up", tmp_path, d6_emulator) == 1
     assert "demo failed: integrations[0].apiTypeId is required" in capsys.readouterr().err
     assert not (tmp_path / "state.json").exists()
     assert d6_emulator.admin.count(method="PATCH") == 0
+
+
+def test_a_provider_refusal_ends_the_run_with_its_reason_and_keeps_the_state(
+    demo: ModuleType,
+    tmp_path: Path,
+    d6_emulator: RunningEmulator,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    d6_emulator.admin.reset(seed=1)
+    config = "  d6:maxDeactivations: 0\n  d6-integrations:integrations:\n"
+    write_stack(tmp_path, config + "    - schoolId: 1000\n      apiTypeId: 8\n")
+    assert run_engine(demo, "up", tmp_path, d6_emulator) == 0
+    capsys.readouterr()
+    assert run_engine(demo, "destroy", tmp_path, d6_emulator) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("demo failed: Delete: ")
+    assert "d6:maxDeactivations" in err
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1
+    assert d6_emulator.admin.is_active(1000, 8) is True
+    assert "school-1000-api-8" in (tmp_path / "state.json").read_text(), "still in state"
 
 
 # ------------------------------------------------------------ the run's own plumbing
