@@ -159,6 +159,9 @@ def test_make_demo_twice_then_destroy_without_the_cli(tmp_path: Path) -> None:
     second = make("demo", tmp_path)
     assert second.splitlines()[0] == CLI_NOT_FOUND
     assert list(sections(second)) == ["preview", "up"]
+    assert provider_requests(sections(second)["up"]) == (
+        "d6 received 0 requests from the provider: 0 change requests, 0 reads"
+    )
     assert rows(second.splitlines()) == [], "nothing to create, update or delete"
     assert second.count("Resources: 8 unchanged") == 2
     assert re.search(r"^this run: d6 received \d+ requests?: 0 change requests", second, re.M)
