@@ -25,16 +25,17 @@ typecheck: install
 test: lint typecheck
 	$(BIN)/pytest
 
+# DEMO_ARGS: e.g. --port 0 --db FILE --state FILE (scripts/demo.py --help)
 demo: install
-	$(BIN)/python scripts/demo.py up
+	$(BIN)/python scripts/demo.py up $(DEMO_ARGS)
 
 demo-destroy: install
-	$(BIN)/python scripts/demo.py destroy
+	$(BIN)/python scripts/demo.py destroy $(DEMO_ARGS)
 
 bench: install
 	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info \
-		.emulator .pulumi .hypothesis benchmarks/results
+		.emulator .pulumi .demo-state.json .hypothesis benchmarks/results
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
