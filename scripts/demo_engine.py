@@ -23,15 +23,9 @@ from typing import Any
 from demo_state import DemoState, StateFileError, name_of
 
 from pulumi_d6.client import D6Client
-from pulumi_d6.declarations import (
-    ProgramConfigError,
-    parse_api_types,
-    parse_integrations,
-    plan,
-)
+from pulumi_d6.declarations import from_stack_config, plan
 from pulumi_d6.emulator.admin import EmulatorAdmin
 from pulumi_d6.errors import D6Error
-from pulumi_d6.models import parse_flag
 from pulumi_d6.resource import SECRET_OUTPUTS
 from pulumi_d6.settings import resolve_settings
 from pulumi_d6.stackfile import load_config, project_name
@@ -80,9 +74,6 @@ class Stack:
         file = root / f"Pulumi.{name}.yaml"
         return cls(name, project_name(root), file, load_config(file))
 
-    def program_key(self, key: str) -> Any:
-        return self.config.get(f"{self.project}:{key}")
-
     def d6_config(self, base_url: str) -> dict[str, str]:
         """``d6:*`` as the engine sends it (strings), with the running emulator's base URL.
 
@@ -101,25 +92,13 @@ class Stack:
 def planned(stack: Stack, client: D6Client) -> list[Planned]:
     """What the root program declares for ``stack``: its own parser and plan, one place."""
     entries = plan(
-        parse_integrations(stack.program_key("integrations")),
-        parse_api_types(stack.program_key("activateAllAuthorised")),
+        from_stack_config(stack.config, stack.project, str(stack.file)),
         lambda api_type_id: client.list_integrations(api_type_id=api_type_id),
-        deactivate_undiscovered=parse_flag(
-            stack.program_key("deactivateUndiscovered"),
-            "deactivateUndiscovered",
-            False,
-            ProgramConfigError,
-        ),
     )
     return [
         Planned(
             e.resource_name,
-            {
-                "school_id": e.school_id,
-                "api_type_id": e.api_type_id,
-                "active": e.active,
-                "deactivate_on_destroy": e.deactivate_on_destroy,
-            },
+            e.inputs(),
         )
         for e in entries
     ]

@@ -225,7 +225,9 @@ def test_an_invalid_stack_file_fails_naming_the_entry(
 ) -> None:
     write_stack(tmp_path, "  d6-integrations:integrations:\n    - schoolId: 1000\n")
     assert run_engine(demo, "up", tmp_path, d6_emulator) == 1
-    assert "demo failed: integrations[0].apiTypeId is required" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("demo failed: ")
+    assert err.endswith("Pulumi.dev.yaml: d6-integrations:integrations[0].apiTypeId is required\n")
     assert not (tmp_path / "state.json").exists()
     assert d6_emulator.admin.count(method="PATCH") == 0
 
