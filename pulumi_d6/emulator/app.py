@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from . import openapi
 from .config import EmulatorConfig
@@ -51,15 +52,27 @@ def create_app(config: EmulatorConfig | None = None, store: Store | None = None)
         return exc.response
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
-            response = v2_error(404, ROUTE_NOT_FOUND)
-        elif exc.status_code == 405:
-            response = v2_error(405, METHOD_NOT_ALLOWED)
-        else:
-            response = v2_error(exc.status_code, str(exc.detail))
-        response.headers.update(exc.headers or {})  # 405 keeps its Allow
+            return v2_error(404, ROUTE_NOT_FOUND)
+        response = v2_error(
+            exc.status_code, METHOD_NOT_ALLOWED if exc.status_code == 405 else str(exc.detail)
+        )
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names the first route's methods, not the path's
+            response.headers["Allow"] = ", ".join(_methods_of(app, request))
         return response
 
     app.add_middleware(EmulatorMiddleware, emulator=emu)
     return app
+
+
+def _methods_of(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route serves on this request's path (one route per method here)."""
+    methods: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= route.methods
+    return sorted(methods)

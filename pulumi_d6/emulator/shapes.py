@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from typing_extensions import TypedDict
 
 from .faults import FaultKind
 from .requestlog import MAX_ENTRIES
 from .store import MAX_ID, MAX_SEED
 
-ID_PATTERN = r"^0*[1-9][0-9]{0,17}$"  # a wire id as text: 1 to 18 digits, leading zeros allowed
+ID_PATTERN = r"^0*[1-9][0-9]{0,14}$"  # a wire id as text: up to 15 digits (below MAX_ID)
 MAX_TEXT = 200
 MAX_FAULT_COUNT = 10_000
 MAX_FAULT_DELAY = 60.0
@@ -49,8 +49,14 @@ def _utf8(value: str) -> str:
     return value
 
 
+def _whole(value: Any) -> Any:
+    """JSON has one number type: 5.0 is the integer 5 (as JSON Schema says), true is not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_utf8)]
-AdminId = Annotated[int, Field(gt=0, le=MAX_ID)]
+JsonInt = Annotated[int, BeforeValidator(_whole)]
+AdminId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_whole)]
 
 # ------------------------------------------------------------------ d6 requests
 
@@ -141,7 +147,13 @@ class V1Error(_Closed):
 # -------------------------------------------------------------- admin requests
 
 
-class AuthoriseBody(BaseModel):
+class _Strict(BaseModel):
+    """Admin bodies take JSON types as the schema states them: no 0 for false, no "5" for 5."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class AuthoriseBody(_Strict):
     school_id: AdminId
     api_type_id: AdminId
     active: bool = False
@@ -152,24 +164,26 @@ class AuthoriseBody(BaseModel):
     api_type: Text | None = None
 
 
-class StateBody(BaseModel):
+class StateBody(_Strict):
     active: bool
 
 
-class FaultBody(BaseModel):
-    kind: FaultKind
+class FaultBody(_Strict):
+    kind: Annotated[FaultKind, Field(strict=False)]  # its JSON string
     route: Text = "*"
     method: str = Field(default="*", pattern=r"^(\*|[A-Z]{1,16})$")
-    count: int = Field(default=1, ge=1, le=MAX_FAULT_COUNT)
-    status: int = Field(default=503, ge=400, le=599)
+    count: JsonInt = Field(default=1, ge=1, le=MAX_FAULT_COUNT)
+    status: JsonInt = Field(default=503, ge=400, le=599)
     retry_after: str | None = Field(
         default=None, max_length=64, pattern=r"^[\x20-\x7e]*$", description="A header value."
     )
     delay_seconds: float = Field(default=0.0, ge=0, le=MAX_FAULT_DELAY)
 
 
-class ResetBody(BaseModel):
-    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Schools to create, from 1000.")
+class ResetBody(_Strict):
+    seed: JsonInt = Field(
+        default=0, ge=0, le=MAX_SEED, description="Schools to create, ids from 1000."
+    )
 
 
 LastEntries = Annotated[int, Field(ge=0, le=MAX_ENTRIES)]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 DEFAULT_API_TYPES = {8: "Admin+ API", 9: "Curriculum+ API"}
 FIRST_SCHOOL_ID = 1000
-MAX_ID = 2**63 - 1  # SQLite's largest integer: any larger id cannot be stored
+MAX_ID = 2**53 - 1  # the largest id a JSON double (and so the Pulumi engine) carries exactly
 MAX_SEED = 50_000  # schools one seed may create (100,000 integrations, a few seconds)
 MAX_INTEGRATIONS = 250_000  # what the emulator holds at most, however it is filled
 SEED_CHUNK = 500  # schools written per hold of the store lock, so other requests interleave

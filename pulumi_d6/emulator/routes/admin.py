@@ -37,7 +37,14 @@ SchoolId = Annotated[int, Path(gt=0, le=MAX_ID)]
 _NOT_AUTHORISED: Responses = {
     404: {"model": V2Error, "description": "Not authorised by that school."}
 }
-_FULL: Responses = {409: {"model": V2Error, "description": "Busy (a reset is running) or full."}}
+_BODY: Responses = {
+    400: {"model": V2Error, "description": "The body cannot be read as JSON."},
+    413: {"model": V2Error, "description": "The request body is too large."},
+}
+_FULL: Responses = {
+    **_BODY,
+    409: {"model": V2Error, "description": "Busy (a reset is running) or full."},
+}
 
 
 @router.get("/health", operation_id="emulatorHealth")
@@ -109,7 +116,7 @@ def get_integration(request: Request, school_id: SchoolId, api_type_id: SchoolId
     "/integrations/{school_id}/{api_type_id}",
     operation_id="emulatorSetIntegration",
     response_model=V2Record,
-    responses=_NOT_AUTHORISED,
+    responses={**_NOT_AUTHORISED, **_BODY},
 )
 def set_integration(
     request: Request, school_id: SchoolId, api_type_id: SchoolId, body: StateBody
