@@ -8,19 +8,20 @@ emulator picks the reading the docs suggest (docs/d6-api.md lists them).
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Route
 
 from . import openapi
 from .config import EmulatorConfig
 from .middleware import EmulatorMiddleware
 from .routes import admin, v1, v2
-from .routes.auth import Refusal
+from .routes.auth import Refusal, v2_allowed
 from .runtime import Emulator
 from .store import Store
-from .wire import METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, v2_error
+from .wire import METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, V2_ROUTE, route_of, v2_error
 
 DESCRIPTION = """\
 The d6+ SAMS Integrate API's client-integration routes as pulumi-d6 understands them, served by
@@ -60,19 +61,18 @@ def create_app(config: EmulatorConfig | None = None, store: Store | None = None)
         )
         response.headers.update(exc.headers or {})
         if exc.status_code == 405:  # Starlette names the first route's methods, not the path's
-            response.headers["Allow"] = ", ".join(_methods_of(app, request))
+            response.headers["Allow"] = _methods_of(app, request.url.path)
         return response
 
     app.add_middleware(EmulatorMiddleware, emulator=emu)
     return app
 
 
-def _methods_of(app: FastAPI, request: Request) -> list[str]:
-    """Every method some route serves on this request's path (one route per method here)."""
-    methods: set[str] = set()
-    for route in app.routes:
-        if isinstance(route, Route) and route.methods:
-            match, _ = route.matches(request.scope)
-            if match is not Match.NONE:
-                methods |= route.methods
-    return sorted(methods)
+def _methods_of(app: FastAPI, path: str) -> str:
+    """The methods served on ``path``, as the schema lists them (v2: as configured)."""
+    if route_of(path) == V2_ROUTE:
+        return v2_allowed(app.state.emulator.config)
+    for template, item in app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^/}]+\}", "[^/]+", template), path):
+            return ", ".join(sorted(method.upper() for method in item))
+    return ""

@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Request, Security
 from fastapi.responses import JSONResponse
 
+from ..config import EmulatorConfig
 from ..openapi import PASSWORD_HEADER, USERNAME_HEADER
 from ..runtime import emulator_of
 from ..wire import (
@@ -36,12 +37,16 @@ class Refusal(Exception):
         self.response = response
 
 
+def v2_allowed(cfg: EmulatorConfig) -> str:
+    """The v2 route's ``Allow``: the listing, and the change-state methods this d6 accepts."""
+    return ", ".join(["GET", *sorted(cfg.v2_state_methods)])
+
+
 async def require_v2(request: Request, _user: Username = None, _pw: Password = None) -> None:
     cfg = emulator_of(request).config
     if request.method in ("PATCH", "POST") and request.method not in cfg.v2_state_methods:
-        allowed = ", ".join(["GET", *sorted(cfg.v2_state_methods)])
         refusal = v2_error(405, METHOD_NOT_ALLOWED)
-        refusal.headers["Allow"] = allowed
+        refusal.headers["Allow"] = v2_allowed(cfg)
         raise Refusal(refusal)
     if "v2" not in cfg.api_versions:
         raise Refusal(v2_error(404, ROUTE_NOT_FOUND))
