@@ -685,6 +685,26 @@ def test_a_second_reset_while_one_runs_is_refused_at_once(d6_emulator: RunningEm
     assert d6_emulator.admin.health()["schools"] == 0
 
 
+def test_a_flood_of_large_resets_runs_one_and_refuses_the_rest_fast(
+    d6_emulator: RunningEmulator,
+) -> None:
+    barrier = threading.Barrier(6)
+
+    def reset(_: int) -> tuple[int, float]:
+        barrier.wait()
+        started = time.perf_counter()
+        status = _admin_post(d6_emulator, "/reset", json={"seed": MAX_SEED}).status_code
+        return status, time.perf_counter() - started
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(reset, range(6)))
+        assert requests.get(f"{d6_emulator.server.admin_url}/health", timeout=10).ok
+    refused = [seconds for status, seconds in answers if status == 409]
+    assert sorted({status for status, _ in answers}) == [200, 409]
+    assert max(refused) < 1.0, "a refused reset does not wait for the running one"
+    assert get(v2(d6_emulator)).status_code == 200
+
+
 @pytest.mark.parametrize("chunked", [False, True])
 def test_a_huge_body_is_a_fast_413_and_the_api_keeps_answering(
     d6_emulator: RunningEmulator, chunked: bool
