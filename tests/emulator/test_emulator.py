@@ -178,6 +178,15 @@ def test_state_accepts_the_boolean_rule(
     assert d6_emulator.admin.is_active(1000, 8) is active
 
 
+def test_ids_as_digit_strings_are_accepted_as_the_schema_says(
+    d6_emulator: RunningEmulator,
+) -> None:
+    d6_emulator.admin.authorise(1000, 8)
+    r = change(d6_emulator, {"school_id": "0001000", "api_type_id": "8", "state": "1"})
+    assert r.status_code == 200
+    assert d6_emulator.admin.is_active(1000, 8) is True
+
+
 def test_not_authorised_school(d6_emulator: RunningEmulator) -> None:
     r = change(d6_emulator, {"school_id": 4242, "api_type_id": 8, "state": True})
     assert r.status_code == 401
@@ -206,6 +215,21 @@ def test_not_authorised_school(d6_emulator: RunningEmulator) -> None:
         (
             {"school_id": 1000, "api_type_id": 8, "state": 2},
             {"state": "The State must be a boolean"},
+        ),
+        (
+            {"school_id": 1000, "api_type_id": 8, "state": 1.0},
+            {"state": "The State must be a boolean"},
+        ),
+        (
+            {"school_id": "1234567890123456", "api_type_id": 8, "state": 1},
+            {"school_id": "The school_id must be an integer"},
+        ),
+        (
+            {"school_id": 2**53, "api_type_id": " 8", "state": 1},
+            {
+                "school_id": "The school_id must be an integer",
+                "api_type_id": "The api_type_id must be an integer",
+            },
         ),
         (
             {"school_id": "x", "api_type_id": 8, "state": 1},
