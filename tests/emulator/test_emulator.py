@@ -19,6 +19,7 @@ from pulumi_d6.emulator import EmulatorServer, create_app
 from pulumi_d6.emulator import store as store_module
 from pulumi_d6.emulator.faults import MAX_PENDING
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
+from pulumi_d6.emulator.requestlog import MAX_COUNTERS, OTHER_ROUTES, RequestLog
 from pulumi_d6.emulator.store import MAX_SEED, Store, generated_school
 
 Factory = Callable[..., RunningEmulator]
@@ -806,3 +807,13 @@ def test_admin_path_ids_and_log_size_are_bounded(d6_emulator: RunningEmulator) -
     assert requests.delete(f"{admin}/authorisations/0/8", timeout=10).status_code == 422
     too_many = requests.get(f"{admin}/requests", params={"last": 10**9}, timeout=10)
     assert too_many.status_code == 422
+
+
+def test_the_request_counts_stay_bounded_under_made_up_paths() -> None:
+    log = RequestLog()
+    for n in range(MAX_COUNTERS + 50):
+        log.record("GET", f"/api/made-up/{n}", f"/api/made-up/{n}", "", 404, None)
+    counts = log.snapshot(last=0)["counts"]
+    assert len(counts) == MAX_COUNTERS + 1
+    assert {"method": "GET", "route": OTHER_ROUTES, "status": 404, "count": 50} in counts
+    assert log.snapshot(last=0)["total"] == MAX_COUNTERS + 50
