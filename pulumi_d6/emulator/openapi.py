@@ -33,6 +33,7 @@ PASSWORD_HEADER = APIKeyHeader(
 )
 
 Responses = dict[int | str, dict[str, Any]]
+TOO_LARGE: dict[str, Any] = {"model": V2Error, "description": "The request body is too large."}
 
 _ALLOW = {"Allow": {"description": "The methods this route serves.", "schema": {"type": "string"}}}
 _RETRY_AFTER = {
@@ -53,6 +54,7 @@ def _common(error: type[BaseModel], bad_credentials: str) -> Responses:
             "(the emulator: its API version is switched off).",
         },
         405: {"model": V2Error, "description": "Method not allowed.", "headers": _ALLOW},
+        413: TOO_LARGE,
         429: {
             "model": V2Error,
             "description": "Rate limits have been reached, please slow down your requests.",
@@ -76,7 +78,6 @@ V2_CHANGE_RESPONSES: Responses = {
         "description": "Validation Failed (with `validation_errors`); or Integration already "
         "activated / deactivated (with the unchanged record in `data`): success for pulumi-d6.",
     },
-    413: {"model": V2Error, "description": "The request body is too large."},
 }
 V1_LIST_RESPONSES: Responses = {
     **_common(V1Error, "Invalid API credentials."),
@@ -97,7 +98,6 @@ V1_CHANGE_RESPONSES: Responses = {
     },
     400: {"model": V1Error, "description": "A bad school_login_id, api_type_id or state."},
     404: {"model": V2Error, "description": "route_not_found."},
-    413: {"model": V2Error, "description": "The request body is too large."},
 }
 
 

@@ -618,6 +618,9 @@ def test_openapi_documents_every_route_with_unique_ids_and_the_credential_header
     assert v2_patch["responses"]["405"]["headers"].keys() == {"Allow"}
     assert v2_patch["responses"]["429"]["headers"].keys() == {"Retry-After"}
     listing = operations[("GET", "/api/v2/settings/clientintegrations")]
+    assert set(listing["responses"]) == set(v2_patch["responses"])
+    health = operations[("GET", "/_emulator/health")]
+    assert set(health["responses"]) == {"200", "403", "413"}
     params = {p["name"]: p["schema"] for p in listing["parameters"]}
     assert params.keys() == {"school_id", "api_type_id", "limit", "cursor", "reverse_order"}
     assert (params["limit"]["minimum"], params["limit"]["maximum"]) == (1, 50)

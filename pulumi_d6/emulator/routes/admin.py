@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ..faults import Fault
-from ..openapi import Responses
+from ..openapi import TOO_LARGE, Responses
 from ..runtime import emulator_of
 from ..shapes import (
     AuthoriseBody,
@@ -32,15 +32,19 @@ from ..shapes import (
 from ..store import MAX_ID, School, StoreFull, generated_school
 from ..wire import v2_error, v2_record
 
-router = APIRouter(prefix="/_emulator", tags=["emulator admin"])
+router = APIRouter(
+    prefix="/_emulator",
+    tags=["emulator admin"],
+    responses={
+        403: {"model": V2Error, "description": "The client is not on loopback."},
+        413: TOO_LARGE,
+    },
+)
 SchoolId = Annotated[int, Path(gt=0, le=MAX_ID)]
 _NOT_AUTHORISED: Responses = {
     404: {"model": V2Error, "description": "Not authorised by that school."}
 }
-_BODY: Responses = {
-    400: {"model": V2Error, "description": "The body cannot be read as JSON."},
-    413: {"model": V2Error, "description": "The request body is too large."},
-}
+_BODY: Responses = {400: {"model": V2Error, "description": "The body cannot be read as JSON."}}
 _FULL: Responses = {
     **_BODY,
     409: {"model": V2Error, "description": "Busy (a reset is running) or full."},
