@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from ..exits import EXIT_USAGE
+from .store import MAX_SEED
 
 BANNER = "d6 emulator listening on "
 
@@ -36,6 +37,7 @@ def emulator(
         int,
         typer.Option(
             min=0,
+            max=MAX_SEED,
             help="Create this many schools (ids from 1000), authorised for 8 and 9; added to "
             "what the database already holds.",
         ),

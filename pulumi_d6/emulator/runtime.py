@@ -45,6 +45,7 @@ class Emulator:
         self.faults = FaultBook()
         self.log = RequestLog()
         self.limiter = TokenBucket(config.rate_limit) if config.rate_limit else None
+        self.resetting = threading.Lock()  # held by the one admin reset allowed at a time
 
     def credentials_ok(self, request: Request) -> bool:
         user = request.headers.get("http-x-username", "")
