@@ -62,9 +62,9 @@ class RegisteredOptions:
     replace_on_changes: tuple[str, ...] = ()
     additional_secret_outputs: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
-    """URNs of the resources it depends on."""
+    """Names of the resources it depends on."""
     parent: str = ""
-    """URN of the parent resource; empty for the stack itself."""
+    """Name of the parent resource; empty for the stack itself."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def run_project(
     entry = main / "__main__.py" if main.is_dir() else main
 
     def program() -> None:
-        with _inside(folder):
+        with _inside(entry.parent):
             runpy.run_path(str(entry), run_name="__main__")
 
     return run_program(
@@ -232,9 +232,13 @@ def _options(request: Any) -> RegisteredOptions:
         ignore_changes=tuple(request.ignoreChanges),
         replace_on_changes=tuple(request.replaceOnChanges),
         additional_secret_outputs=tuple(request.additionalSecretOutputs),
-        depends_on=tuple(request.dependencies),
-        parent="" if "::pulumi:pulumi:Stack::" in request.parent else str(request.parent),
+        depends_on=tuple(_name(urn) for urn in request.dependencies),
+        parent="" if "::pulumi:pulumi:Stack::" in request.parent else _name(request.parent),
     )
+
+
+def _name(urn: str) -> str:
+    return urn.rpartition("::")[2]
 
 
 def _whole(value: Any) -> Any:
@@ -299,7 +303,7 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 
 @contextmanager
 def _inside(folder: Path) -> Iterator[None]:
-    """Run in the project folder, with it on ``sys.path``, as the Pulumi language host does."""
+    """Run in the program's folder, with it on ``sys.path``, as the Pulumi language host does."""
     before = Path.cwd()
     os.chdir(folder)
     sys.path.insert(0, str(folder))
@@ -308,4 +312,3 @@ def _inside(folder: Path) -> Iterator[None]:
     finally:
         sys.path.remove(str(folder))
         os.chdir(before)
-
