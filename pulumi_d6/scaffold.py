@@ -52,6 +52,8 @@ class RepoSpec:
     pin: Pin
     stack: str = DEFAULT_STACK
     username: str | None = None
+    username_source: str = "D6_USERNAME"
+    """Where the username came from, for what ``init`` prints (never the value)."""
     base_url: str | None = None
     api_version: str | None = None
     max_deactivations: str = str(DEFAULT_MAX_DEACTIVATIONS)
@@ -134,7 +136,11 @@ def config_keys(spec: RepoSpec) -> list[ConfigKey]:
     keys: list[ConfigKey] = []
     if spec.username:
         keys.append(
-            ConfigKey("d6:username", f"  d6:username: {json.dumps(spec.username)}", "D6_USERNAME")
+            ConfigKey(
+                "d6:username",
+                f"  d6:username: {json.dumps(spec.username)}",
+                f"from {spec.username_source}",
+            )
         )
     if spec.base_url is not None:
         yaml = f"  d6:baseUrl: {json.dumps(spec.base_url)}"

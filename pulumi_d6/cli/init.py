@@ -128,6 +128,7 @@ def init(
             pin=pin,
             stack=stack,
             username=user,
+            username_source=settings.source_of("username"),
             base_url=settings.base_url if base_url is not None else None,
             api_version=settings.api_version if api_version is not None else None,
             max_deactivations=_checked_budget(max_deactivations),

@@ -129,7 +129,8 @@ def test_init_prints_every_file_and_config_key_it_wrote(tmp_path: Path) -> None:
     )
     assert "  d6:baseUrl: https://d6.example/api (--base-url)" in printed
     assert "  d6:username: me" not in printed, "init says where a value came from, not the value"
-    assert stack_config_of(repo / "Pulumi.prod.yaml")["d6:baseUrl"] == "https://d6.example/api"
+    written = stack_config_of(repo / "Pulumi.prod.yaml")
+    assert (written["d6:baseUrl"], written["d6:username"]) == ("https://d6.example/api", "me")
 
 
 def test_init_writes_no_value_from_the_environment_but_the_username(tmp_path: Path) -> None:
@@ -160,6 +161,12 @@ def test_init_reads_the_username_through_settings(tmp_path: Path) -> None:
     assert result.exit_code == cli.EXIT_USAGE
     assert "D6_USERNAME ends with a newline" in result.stderr
     assert not (tmp_path / "r").exists()
+    flag = runner.invoke(
+        cli.app, ["init", str(tmp_path / "f"), "--username", "flag-user"], env={"D6_USERNAME": "e"}
+    )
+    assert flag.exit_code == 0, flag.stderr
+    assert stack_config_of(tmp_path / "f" / "Pulumi.prod.yaml")["d6:username"] == "flag-user"
+    assert "  d6:username: from --username" in flag.stdout.splitlines()
 
 
 def test_init_without_adopt_needs_no_credentials(tmp_path: Path) -> None:
@@ -228,6 +235,21 @@ def test_the_generated_program_test_passes_in_the_generated_repository(tmp_path:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
+
+
+def test_the_readme_testing_example_runs_in_a_generated_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (ROOT / "README.md").read_text().split("## Testing your program", 1)[1]
+    example = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    repo = tmp_path / "estate"
+    args = ["init", str(repo), "--requirement", PIN, "--activate-all-authorised", "9"]
+    assert runner.invoke(cli.app, args, env={}).exit_code == 0
+    monkeypatch.chdir(repo)
+    names: dict[str, Any] = {}
+    exec(compile(example, "README.md", "exec"), names)  # noqa: S102 - the README's own code
+    (test,) = [f for name, f in names.items() if name.startswith("test_")]
+    test()
 
 
 @pytest.mark.parametrize(
