@@ -31,6 +31,8 @@ LOCAL_ONLY = "# local only"
 """The mark on a requirement a CI runner cannot install (the workflow greps for this text)."""
 EXAMPLE = "pulumi-d6 @ git+https://github.com/<owner>/pulumi-d6.git@<commit>"
 _SAFE_SCHEMES = frozenset({"https", "ssh"})
+_UNKNOWN = "EDIT ME: pass --requirement to pulumi-d6 init, or write its source here"
+"""A line pip refuses, for a source nobody can tell: never a bare name an index could serve."""
 _ENV_REFERENCE = re.compile(r"^\$\{\w+\}$")
 
 
@@ -90,11 +92,9 @@ def from_option(spec: str) -> Pin:
                 "control)"
             )
         return Pin(str(requirement))
-    userinfo = urlsplit(_without_vcs(requirement.url)).netloc.rpartition("@")[0]
-    secret = userinfo.partition(":")[2]
-    if secret and not _ENV_REFERENCE.match(secret):
+    if not _harmless_userinfo(requirement.url):
         raise RequirementError(
-            "--requirement must not carry a password in its URL (requirements.txt is "
+            "--requirement must not carry a password or token in its URL (requirements.txt is "
             "committed); use a ${VARIABLE} reference, which pip expands, or a credential helper"
         )
     return _classified(str(requirement), requirement.url)
@@ -114,7 +114,7 @@ def installed() -> Pin:
         info: Any = json.loads(raw)
         url = _clean_userinfo(str(info["url"]))
     except (ValueError, KeyError, TypeError):
-        return Pin(f"{DISTRIBUTION}=={dist.version}", local=True, why="an unreadable direct_url")
+        return Pin(_UNKNOWN, local=True, why="a source pip did not record readably")
     subdirectory = info.get("subdirectory")
     fragment = f"#subdirectory={subdirectory}" if subdirectory else ""
     vcs = info.get("vcs_info")
@@ -148,13 +148,16 @@ def _without_vcs(url: str) -> str:
     return rest if plus and "://" in rest and "/" not in head else url
 
 
+def _harmless_userinfo(url: str) -> bool:
+    """No user info, ssh's ``git@``, or only ``${VAR}`` references (PEP 610 keeps those)."""
+    userinfo = url.partition("://")[2].partition("/")[0].rpartition("@")[0]
+    parts = [part for part in userinfo.split(":") if part]
+    return userinfo in ("", "git") or all(_ENV_REFERENCE.match(part) for part in parts)
+
+
 def _clean_userinfo(url: str) -> str:
-    """Keep ``git@`` and ``${VAR}`` user info (PEP 610 allows them); drop anything else."""
-    authority = url.partition("://")[2].partition("/")[0]
-    userinfo = authority.rpartition("@")[0]
-    if userinfo == "git" or _ENV_REFERENCE.match(userinfo.partition(":")[2] or userinfo):
-        return url
-    return without_userinfo(url)
+    """``url`` with any user info that could be a credential dropped."""
+    return url if _harmless_userinfo(url) else without_userinfo(url)
 
 
 def _hash_fragment(archive: dict[str, Any]) -> str:
