@@ -8,6 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
 
 from pulumi_d6.emulator import INSTALL_HINT
@@ -28,6 +29,7 @@ def run(
     return done  # type: ignore[no-any-return]
 
 
+@pytest.mark.timeout(900)  # a wheel build and three pip installs, on a shared machine
 def test_wheel_installs_and_init_makes_a_repository_that_installs_and_tests_itself(
     tmp_path: Path,
 ) -> None:
