@@ -21,7 +21,7 @@ from .errors import NotFoundError, ValidationFailedError, d6_message
 from .models import ClientIntegrationInfo, Page, StateChange
 from .transport import Transport
 
-log = logging.getLogger("pulumi_d6.client")
+log: logging.Logger = logging.getLogger("pulumi_d6.client")
 
 V2_INTEGRATIONS = "/v2/settings/clientintegrations"
 FIRST_PAGE_LIMIT = 50  # the docs' max_allowed_limit; a server that allows less says so (400)

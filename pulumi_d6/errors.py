@@ -122,7 +122,7 @@ class ValidationFailedError(BadRequestError):
         validation_errors: Mapping[str, str],
         body_excerpt: str = "",
     ) -> None:
-        self.validation_errors = dict(validation_errors)
+        self.validation_errors: dict[str, str] = dict(validation_errors)
         fields = "; ".join(f"{k}: {v}" for k, v in self.validation_errors.items())
         full = f"{message} ({fields})" if fields else message
         super().__init__(full, status=status, method=method, url=url, body_excerpt=body_excerpt)

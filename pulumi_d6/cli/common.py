@@ -41,8 +41,8 @@ EXIT_VALIDATION = 5
 EXIT_UNREACHABLE = 6
 EXIT_API = 7
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out: Console = Console(highlight=False, soft_wrap=True)
+err: Console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 BaseUrl = Annotated[
     str | None, typer.Option(help="API root, without /v2 (env D6_BASE_URL).", show_default=False)

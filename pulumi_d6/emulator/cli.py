@@ -16,7 +16,9 @@ import typer
 BANNER = "d6 emulator listening on "
 EXIT_USAGE = 2
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, subcommand_metavar="")
+app: typer.Typer = typer.Typer(
+    add_completion=False, pretty_exceptions_enable=False, subcommand_metavar=""
+)
 
 
 def _csv(text: str) -> list[str]:

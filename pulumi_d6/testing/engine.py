@@ -28,7 +28,7 @@ from ..provider import ClientIntegrationProvider
 
 TYPE = "pulumi-python:dynamic/d6:ClientIntegration"
 PROJECT = "d6-integrations"
-UNKNOWN = rpc.UNKNOWN
+UNKNOWN: str = rpc.UNKNOWN
 SECRET_KEYS = frozenset({"d6:password"})
 
 
@@ -46,7 +46,7 @@ class EngineError(Exception):
 
     def __init__(self, method: str, error: grpc.RpcError) -> None:
         self.method = method
-        self.code = error.code()
+        self.code: grpc.StatusCode = error.code()
         self.details: str = error.details() or ""
         super().__init__(f"{method} failed: {self.details}")
 
@@ -65,7 +65,7 @@ class ProviderProcess:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("D6_")}
         full_env.update(env or {})
         full_env["PULUMI_PROJECT"] = PROJECT
-        self.proc = subprocess.Popen(
+        self.proc: subprocess.Popen[str] = subprocess.Popen(
             [sys.executable, "-u", "-m", "pulumi.dynamic"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -80,7 +80,7 @@ class ProviderProcess:
             raise RuntimeError(
                 f"provider did not print its port: {line!r} {self.proc.stderr.read()}"
             )
-        self.port = int(line)
+        self.port: int = int(line)
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self._drains = [
@@ -89,9 +89,11 @@ class ProviderProcess:
         ]
         for thread in self._drains:
             thread.start()
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
-        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
-        self.provider = serialize_provider(ClientIntegrationProvider())
+        self.channel: grpc.Channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+        self.stub: provider_pb2_grpc.ResourceProviderStub = provider_pb2_grpc.ResourceProviderStub(
+            self.channel
+        )
+        self.provider: str = serialize_provider(ClientIntegrationProvider())
         if config is not None:
             self.configure(config)
 

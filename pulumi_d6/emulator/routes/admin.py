@@ -14,7 +14,7 @@ from ..runtime import emulator_of
 from ..store import School, generated_school
 from ..wire import v2_error, v2_record
 
-router = APIRouter(prefix="/_emulator")
+router: APIRouter = APIRouter(prefix="/_emulator")
 
 
 class AuthoriseBody(BaseModel):

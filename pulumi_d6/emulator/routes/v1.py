@@ -18,7 +18,7 @@ from ..wire import (
 )
 from .auth import require_v1
 
-router = APIRouter(dependencies=[Depends(require_v1)])
+router: APIRouter = APIRouter(dependencies=[Depends(require_v1)])
 
 
 def _listing(emu: Emulator, school_id: int | None) -> Response:

@@ -27,7 +27,7 @@ from ..wire import (
 )
 from .auth import require_v2
 
-router = APIRouter(dependencies=[Depends(require_v2)])
+router: APIRouter = APIRouter(dependencies=[Depends(require_v2)])
 
 
 @dataclass(frozen=True)
