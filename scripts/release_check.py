@@ -43,10 +43,11 @@ def version_of_source() -> str:
 def run(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
     """Run a command, echo it, and fail the check with its output when it fails."""
     command = [str(a) for a in args]
-    print("+", " ".join(command), flush=True)
+    started = time.monotonic()
     done = subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
     )
+    print(f"+ {' '.join(command)}  ({time.monotonic() - started:.1f} s)", flush=True)
     if done.returncode != 0:
         raise SystemExit(
             f"failed ({done.returncode}): {' '.join(command)}\n{done.stdout}\n{done.stderr}"
