@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import venv
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,6 +98,7 @@ def install_fresh(work: Path, wheel: Path) -> Path:
         "install",
         "--quiet",
         "--disable-pip-version-check",
+        "--no-compile",  # byte-compiling every dependency is most of the install time
         f"{wheel}[emulator]",
     )
     return python
@@ -198,8 +200,12 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{dist} is not empty: the check builds into an empty folder")
         run(sys.executable, "-m", "build", "--outdir", dist, ROOT)  # sdist, then wheel from it
         wheel, sdist = check_version(dist, version, args.tag)
-        check_distributions(dist, sdist, wheel)
-        python = install_fresh(work, wheel)
+        # The metadata checks and the fresh install are independent: run them side by side.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            checked = pool.submit(check_distributions, dist, sdist, wheel)
+            installed = pool.submit(install_fresh, work, wheel)
+            checked.result()
+            python = installed.result()
         # -I: the installed wheel is imported, never this checkout.
         print(run(python, "-I", Path(__file__).resolve(), "smoke", cwd=work), end="")
     took = time.monotonic() - started
