@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint typecheck test demo demo-destroy bench clean
+.PHONY: install lint typecheck release-check test demo demo-destroy bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,21 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/validate-pyproject pyproject.toml
+	$(BIN)/deptry .
+	$(BIN)/vermin -t=3.10- --no-tips --violations --eval-annotations --backport typing_extensions \
+		pulumi_d6
+	$(BIN)/python scripts/release_check.py types --min-type-score 0.95
+
+# Build, check (twine, check-wheel-contents, pyroma 10/10) and smoke-test the distributions
+# a release would publish, from a fresh virtualenv (docs/RELEASING.md).
+release-check: install
+	$(BIN)/python scripts/release_check.py
 
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck release-check
 	$(BIN)/pytest
 
 # DEMO_ARGS: e.g. --port 0 --db FILE --state FILE (scripts/demo.py --help)

@@ -28,7 +28,7 @@ class EmulatorAdmin:
     """Drives ``/_emulator``: reset, authorise, revoke, drift, faults and request counts."""
 
     def __init__(self, admin_url: str, *, timeout: float = 30.0) -> None:
-        self.admin_url = admin_url.rstrip("/")
+        self.admin_url: str = admin_url.rstrip("/")
         self.timeout = timeout
         self._session = requests.Session()
 

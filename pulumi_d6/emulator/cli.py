@@ -18,7 +18,9 @@ from .store import MAX_SEED
 
 BANNER = "d6 emulator listening on "
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, subcommand_metavar="")
+app: typer.Typer = typer.Typer(
+    add_completion=False, pretty_exceptions_enable=False, subcommand_metavar=""
+)
 
 
 def _csv(text: str) -> list[str]:

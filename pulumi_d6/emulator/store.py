@@ -99,7 +99,7 @@ class Store:
     """Thread-safe SQLite state. ``path`` may be ``":memory:"``."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:
-        self.path = str(path)
+        self.path: str = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()

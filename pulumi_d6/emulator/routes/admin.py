@@ -32,7 +32,7 @@ from ..shapes import (
 from ..store import MAX_ID, School, StoreFull, generated_school
 from ..wire import v2_error, v2_record
 
-router = APIRouter(
+router: APIRouter = APIRouter(
     prefix="/_emulator",
     tags=["emulator admin"],
     responses={

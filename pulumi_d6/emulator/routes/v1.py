@@ -24,7 +24,7 @@ from ..wire import (
 )
 from .auth import require_v1
 
-router = APIRouter(dependencies=[Depends(require_v1)], tags=["d6 v1"])
+router: APIRouter = APIRouter(dependencies=[Depends(require_v1)], tags=["d6 v1"])
 # Documented, not enforced by FastAPI: a bad id is d6's own 400, not FastAPI's 422.
 SchoolLoginId = Annotated[
     str, Path(description="The school's id.", json_schema_extra={"pattern": ID_PATTERN})

@@ -28,7 +28,7 @@ from ..wire import (
 )
 from .auth import require_v2
 
-router = APIRouter(dependencies=[Depends(require_v2)], tags=["d6 v2"])
+router: APIRouter = APIRouter(dependencies=[Depends(require_v2)], tags=["d6 v2"])
 
 
 @router.get(
