@@ -109,9 +109,13 @@ class Cell:
         if outcome == "recovered":
             assert holder["r"].state.outs["active"] is False
             assert self.emu.admin.is_active(1001, 8) is False
-        else:  # the engine keeps the old state, and d6 still matches it
-            assert state.outs["active"] is True
+        else:  # the engine keeps the old state, d6 still matches it, and the next run converges
             assert self.emu.admin.is_active(1001, 8) is True
+            again = self.stack.up("s1001", declared(1001, active=False), state)
+            assert again.action == "update"
+            assert again.state is not None
+            assert again.state.outs["active"] is False
+            assert self.emu.admin.is_active(1001, 8) is False
         return outcome, text
 
     def read(self) -> tuple[str, str]:
@@ -122,6 +126,12 @@ class Cell:
         outcome, text = self.attempt(lambda: holder.update(r=self.stack.refresh(state)))
         if outcome == "recovered":
             assert holder["r"].state.outs["active"] is False
+            assert holder["r"].state.ins["active"] is False
+        else:  # nothing changed: d6 untouched, and the next refresh still finds the drift
+            assert self.emu.admin.is_active(1002, 8) is False
+            again = self.stack.refresh(state)
+            assert again.state is not None
+            assert (again.state.outs["active"], again.state.ins["active"]) == (False, False)
         return outcome, text
 
     def delete(self) -> tuple[str, str]:
