@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint typecheck test demo demo-destroy bench clean
+.PHONY: install lint typecheck test mutate demo demo-destroy bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ typecheck: install
 test: lint typecheck
 	$(BIN)/pytest
 
+# Mutation testing of the rule modules ([tool.mutmut] in pyproject.toml); slow, so never part of
+# `make test`. MUTATE_ARGS passes options, e.g. MUTATE_ARGS='"pulumi_d6.budget*"' for one module.
+mutate: install
+	nice $(BIN)/mutmut run --max-children 2 $(MUTATE_ARGS)
+	$(BIN)/mutmut results
+
 demo: install
 	$(BIN)/python scripts/demo.py up
 
@@ -35,5 +41,5 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info \
-		.emulator .pulumi .hypothesis benchmarks/results
+		.emulator .pulumi .hypothesis benchmarks/results mutants
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

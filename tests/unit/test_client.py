@@ -20,23 +20,12 @@ from pulumi_d6.client import D6Client
 from pulumi_d6.settings import resolve_settings
 from pulumi_d6.transport import USER_AGENT, D6Retry, Throttle, build_retry
 
+from ..rules.fake_d6 import record
+
 BASE = "https://d6.example.test/api"
 V2 = f"{BASE}/v2/settings/clientintegrations"
 V1 = f"{BASE}/v1/settings/clients"
 PASSWORD = "Pw-Never-Shown-93"
-
-
-def record(school: int, api_type: int = 8, active: bool = False) -> dict[str, Any]:
-    return {
-        "school_id": school,
-        "school_name": f"School {school}",
-        "admin_email_address": f"admin@{school}.example",
-        "telephone_calling_code": "27",
-        "telephone_number": "0123334444",
-        "api_type_id": api_type,
-        "api_type": "Admin+ API",
-        "activated_by_integrator": "Yes" if active else "No",
-    }
 
 
 def make_client(**overrides: Any) -> D6Client:
