@@ -68,7 +68,11 @@ class FakeD6:
         key = (int(body["school_id"]), int(body["api_type_id"]))
         want = bool(body["state"])
         if key not in self.state:
-            return 401, {}, json.dumps({"success": False, "message": "Client has not authorised"})
+            return (
+                401,
+                {},
+                json.dumps({"success": False, "message": "Client has not authorised access"}),
+            )
         was = self.state[key]
         if self.apply_changes:
             self.state[key] = want
