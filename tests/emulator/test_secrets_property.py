@@ -158,5 +158,5 @@ def exercise(password: str, seen: list[str]) -> None:
         timed_out = attempt(seen, lambda: create(provider_for(silent, password), 1002))
         assert "no answer within d6:timeoutSeconds=0.3s" in str(timed_out)
     with refusing_server() as refusing:
-        refused = attempt(seen, lambda: create(provider_for(refusing, password), 1))
-        assert "could not reach d6" in str(refused)
+        unreachable = attempt(seen, lambda: create(provider_for(refusing, password), 1))
+        assert "could not reach d6" in str(unreachable)
