@@ -90,6 +90,7 @@ def test_an_update_to_inactive_d6_applied_is_read_back_and_recorded(answer: Answ
         result = made.update("1000/8", olds, {**olds, "active": False})
     assert result.outs is not None
     assert result.outs["active"] is False
+    assert result.outs["school_name"] == "School 1000", "the read-back's details are recorded"
     assert d6.state[(1000, 8)] is False
 
 

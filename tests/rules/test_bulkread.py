@@ -183,3 +183,58 @@ def test_a_listing_already_stale_when_it_arrives_is_not_trusted() -> None:
     assert reader.get(1000, 8) == info(1000)
     assert reader.get(4242, 8) is None
     assert client.targeted == [(1000, 8), (4242, 8)], "asked d6 each time"
+
+
+class WatchedLock:
+    """A lock that lets the test wait until a given number of threads want it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wanted = threading.Condition()
+        self.wanting = 0
+
+    def __enter__(self) -> None:
+        with self._wanted:
+            self.wanting += 1
+            self._wanted.notify_all()
+        self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+    def wait_for(self, count: int) -> None:
+        with self._wanted:
+            assert self._wanted.wait_for(lambda: self.wanting >= count, timeout=10)
+
+
+def read_into(
+    results: dict[int, ClientIntegrationInfo | None], reader: BulkReader, school: int
+) -> None:
+    results[school] = reader.get(school, 8)
+
+
+@pytest.mark.parametrize("rounds", [1, 2])
+def test_a_reader_that_waited_for_a_fetch_uses_it_every_time(rounds: int) -> None:
+    """Round after round (the listing expiring in between), a reader that queued behind the
+    thread fetching the listing is answered by that listing, not by a second one."""
+    client, clock = FakeClient(SCHOOLS), Clock()
+    reader = reader_for(client, clock, targeted_reads=0, ttl=10)
+    lock = WatchedLock()
+    reader._fetch_lock = lock  # type: ignore[assignment]
+    for done in range(rounds):
+        clock.now += 10  # the last listing (if any) has expired
+        client.release_listing.clear()
+        client.listing_started.clear()
+        results: dict[int, ClientIntegrationInfo | None] = {}
+        first = threading.Thread(target=read_into, args=(results, reader, 1000))
+        first.start()
+        assert client.listing_started.wait(timeout=10)
+        second = threading.Thread(target=read_into, args=(results, reader, 1001))
+        second.start()
+        lock.wait_for(2 * (done + 1))  # the second reader now waits behind the fetch
+        client.release_listing.set()
+        first.join(timeout=10)
+        second.join(timeout=10)
+        assert results == {1000: info(1000), 1001: info(1001)}
+        assert client.listings == done + 1
+    assert client.targeted == []

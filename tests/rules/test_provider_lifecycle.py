@@ -6,6 +6,7 @@ test process, so ``make mutate`` can see them kill mutants of the provider.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -206,3 +207,63 @@ def test_state_flags_this_provider_never_writes_count_as_their_defaults() -> Non
     with serving(d6):
         provider().delete("1000/8", {**outputs(), "active": "garbage", "deactivate_on_destroy": 7})
     assert d6.state == {(1000, 8): False}, "active and deactivate_on_destroy both defaulted"
+
+
+def test_update_back_to_active_sends_one_activation() -> None:
+    d6 = FakeD6(state={(1000, 8): False})
+    with serving(d6):
+        result = provider(**{"d6:maxDeactivations": "0"}).update(
+            "1000/8", outputs(active=False), props()
+        )
+    assert result.outs == outputs()
+    assert d6.state == {(1000, 8): True}
+    assert d6.changes_sent == 1
+
+
+def test_read_asks_for_this_integration_among_others() -> None:
+    d6 = FakeD6(state={(999, 8): True, (1000, 9): True, (1000, 8): False, (1001, 8): True})
+    with serving(d6):
+        result = provider().read("1000/8", outputs())
+    assert result.outs == outputs(active=False)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("school_id", "x", "school_id must be a whole number greater than 0, got str 'x'"),
+        ("api_type_id", 0, "api_type_id must be a whole number greater than 0, got 0"),
+        ("school_id", None, "school_id is required: must be a whole number greater than 0"),
+    ],
+)
+@pytest.mark.parametrize("call", ["create", "update"])
+def test_unchecked_bad_inputs_never_reach_d6(
+    field: str, value: Any, reason: str, call: str
+) -> None:
+    """If the engine ever skipped check, create and update still refuse, naming the field."""
+    d6 = FakeD6(state={(1000, 8): False})
+    bad = {**props(), field: value}
+    made = provider()
+    send = (
+        partial(made.create, bad)
+        if call == "create"
+        else partial(made.update, "1000/8", outputs(), bad)
+    )
+    with serving(d6), pytest.raises(ResourceError) as err:
+        send()
+    assert str(err.value) == reason
+    assert (d6.changes_sent, d6.lists_sent) == (0, 0)
+
+
+def test_why_nothing_was_sent_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    d6 = FakeD6(state={(1001, 8): True})
+    caplog.set_level("INFO", logger="pulumi_d6")
+    with serving(d6):
+        made = provider()
+        made.read("1000/8", outputs())
+        made.delete("1001/8", outputs(1001, deactivate_on_destroy=False))
+        made.delete("1000/8", outputs())
+    assert [r.getMessage() for r in caplog.records if r.name == "pulumi_d6.provider"] == [
+        "integration 1000/8 is no longer authorised by the school; dropping it",
+        "1001/8: deactivate_on_destroy is false; forgetting it without an API call",
+        "1000/8: the school no longer authorises it; nothing to deactivate",
+    ]
