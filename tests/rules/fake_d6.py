@@ -59,6 +59,11 @@ class FakeD6:
     apply_changes: bool = True  # False: d6 never applies them (the change really failed)
     change_answer: Answer | None = None  # None: d6's normal success answer
     list_answer: Answer | None = None  # None: the listing of ``state``
+    # Listed next to the integrations under test, so that a read for the wrong school or API
+    # type (or with a filter dropped) gets the wrong record, not by luck the right one.
+    neighbours: dict[tuple[int, int], bool] = field(
+        default_factory=lambda: {(999, 8): True, (1000, 7): True}
+    )
     changes_sent: int = 0
     lists_sent: int = 0
 
@@ -89,9 +94,10 @@ class FakeD6:
             return self._answer(self.list_answer)
         query = parse_qs(urlsplit(request.url).query)
         wanted = {k: int(v[0]) for k, v in query.items() if k in ("school_id", "api_type_id")}
+        listed = {**self.neighbours, **self.state}
         data = [
             record(school, api_type, active)
-            for (school, api_type), active in sorted(self.state.items())
+            for (school, api_type), active in sorted(listed.items())
             if wanted.get("school_id", school) == school
             and wanted.get("api_type_id", api_type) == api_type
         ]

@@ -119,3 +119,20 @@ def test_a_clear_refusal_is_not_read_back() -> None:
     with serving(d6), pytest.raises(ResourceError, match="Forbidden here"):
         provider().create({"school_id": 1000, "api_type_id": 8})
     assert d6.lists_sent == 0
+
+
+def test_a_deactivation_d6_applied_keeps_its_unit_of_the_budget(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    d6 = FakeD6(state={(1000, 8): True, (1001, 8): True}, change_answer=GARBLED)
+    caplog.set_level("WARNING", logger="pulumi_d6")
+    with serving(d6):
+        made = provider(**{"d6:maxDeactivations": "1"})
+        made.delete("1000/8", {"active": True, "deactivate_on_destroy": True})
+        with pytest.raises(ResourceError, match="refusing to deactivate school 1001 / API type 8"):
+            made.delete("1001/8", {"active": True, "deactivate_on_destroy": True})
+    assert d6.state == {(1000, 8): False, (1001, 8): True}
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "pulumi_d6.provider"]
+    assert warning.startswith("1000/8: the change answered badly (PATCH ")
+    assert "malformed JSON where JSON was expected" in warning
+    assert warning.endswith(") but d6 shows it done")

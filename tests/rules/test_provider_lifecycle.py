@@ -267,3 +267,44 @@ def test_why_nothing_was_sent_is_logged(caplog: pytest.LogCaptureFixture) -> Non
         "1001/8: deactivate_on_destroy is false; forgetting it without an API call",
         "1000/8: the school no longer authorises it; nothing to deactivate",
     ]
+
+
+def test_delete_with_no_budget_left_is_refused_before_anything_is_sent() -> None:
+    d6 = FakeD6(state={(1000, 8): False})  # inactive in d6, active in state: still refused
+    with (
+        serving(d6),
+        pytest.raises(ResourceError, match=r"^refusing to deactivate school 1000 / API type 8: "),
+    ):
+        provider(**{"d6:maxDeactivations": "0"}).delete("1000/8", outputs())
+    assert (d6.changes_sent, d6.lists_sent) == (0, 0)
+
+
+def test_a_failed_details_read_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    d6 = FakeD6(state={(1000, 8): False}, list_answer=status_answer(500, "down"))
+    caplog.set_level("WARNING", logger="pulumi_d6")
+    with serving(d6):
+        provider(**{"d6:maxRetries": "0"}).create(props())
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "pulumi_d6.provider"]
+    assert warning.startswith("1000/8: state set, but reading its details failed: GET ")
+    assert warning.endswith("down")
+
+
+SCHOOLS = range(1000, 1010)  # more than the targeted reads: refresh takes one listing
+
+
+def test_refresh_after_own_changes_in_the_same_process() -> None:
+    """Changes this process made after the listing are what later reads return."""
+    d6 = FakeD6(state={(s, 8): False for s in SCHOOLS})
+    with serving(d6):
+        made = provider()
+        for school in list(SCHOOLS)[:-1]:
+            made.read(f"{school}/8", outputs(school, active=False))
+        lists = d6.lists_sent
+        made.update("1009/8", outputs(1009, active=False), props(1009))  # listed, not yet read
+        d6.state[(2000, 8)] = False  # authorised after the listing
+        made.create(props(2000))
+        late = made.read("2000/8", outputs(2000))
+        held = made.read("1009/8", outputs(1009))
+    assert (late.id, (late.outs or {})["active"]) == ("2000/8", True), "asked d6, not revoked"
+    assert (held.id, (held.outs or {})["active"]) == ("1009/8", True), "the listing's, updated"
+    assert d6.lists_sent - lists == 2, "the create's details read and the late read; 1009 held"
