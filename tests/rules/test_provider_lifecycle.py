@@ -10,10 +10,12 @@ from functools import partial
 from typing import Any
 
 import pytest
+from pulumi.dynamic import Config, ConfigureRequest
 
-from pulumi_d6.errors import ResourceError
+from pulumi_d6.errors import ResourceError, SettingsError
+from pulumi_d6.provider import ClientIntegrationProvider
 
-from .fake_d6 import FakeD6, provider, record, serving, status_answer
+from .fake_d6 import BASE, PASSWORD, FakeD6, provider, record, serving, status_answer
 
 DETAILS = {k: v for k, v in record(1000).items() if k not in ("activated_by_integrator",)}
 
@@ -308,3 +310,26 @@ def test_refresh_after_own_changes_in_the_same_process() -> None:
     assert (late.id, (late.outs or {})["active"]) == ("2000/8", True), "asked d6, not revoked"
     assert (held.id, (held.outs or {})["active"]) == ("1009/8", True), "the listing's, updated"
     assert d6.lists_sent - lists == 2, "the create's details read and the late read; 1009 held"
+
+
+def test_a_bad_setting_is_named_with_where_to_fix_it_before_anything_is_sent() -> None:
+    d6 = FakeD6(state={(1000, 8): False})
+    with serving(d6), pytest.raises(SettingsError) as err:
+        provider(**{"d6:timeoutSeconds": "soon"}).create(props())
+    assert str(err.value) == (
+        "invalid d6 settings: d6:timeoutSeconds = 'soon': Input should be a valid number, unable "
+        "to parse string as a number. Fix it in stack config or the D6_* environment."
+    )
+    assert d6.changes_sent == 0
+
+
+def test_credentials_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("D6_USERNAME", "integrator")
+    monkeypatch.setenv("D6_PASSWORD", PASSWORD)
+    made = ClientIntegrationProvider()
+    made.configure(ConfigureRequest(Config({"d6:baseUrl": BASE}, "d6-integrations")))
+    d6 = FakeD6(state={(1000, 8): False})
+    with serving(d6) as mock:
+        made.create(props())
+        assert mock.calls[0].request.headers["HTTP-X-PASSWORD"] == PASSWORD
+    assert d6.state == {(1000, 8): True}
