@@ -35,7 +35,7 @@ def record(school: int, api_type: int = 8, active: bool = False) -> dict[str, An
         "telephone_calling_code": "27",
         "telephone_number": "0123334444",
         "api_type_id": api_type,
-        "api_type": "Admin+ API",
+        "api_type": "Admin+ API" if api_type == 8 else f"API type {api_type}",
         "activated_by_integrator": "Yes" if active else "No",
     }
 

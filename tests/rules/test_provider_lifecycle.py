@@ -306,7 +306,7 @@ def test_refresh_after_own_changes_in_the_same_process() -> None:
         d6.state[(2000, 8)] = False  # authorised after the listing
         made.create(props(2000))
         late = made.read("2000/8", outputs(2000))
-        held = made.read("1009/8", outputs(1009))
+        held = made.read("1009/8", outputs(1009, active=False))  # live state wins over state
     assert (late.id, (late.outs or {})["active"]) == ("2000/8", True), "asked d6, not revoked"
     assert (held.id, (held.outs or {})["active"]) == ("1009/8", True), "the listing's, updated"
     assert d6.lists_sent - lists == 2, "the create's details read and the late read; 1009 held"

@@ -38,6 +38,7 @@ def test_valid_ids(id_: str, parsed: tuple[int, int]) -> None:
         ("1000//8", ""),
         (" 1000/8", ""),
         ("0" * 30 + "1000/8", ""),  # longer than any valid id: refused before parsing
+        (f"0{LARGEST}/{LARGEST}", ""),  # one character too long, though its numbers are valid
         (1000, ""),
         (None, ""),
         ("0/8", ": school_id must be a whole number greater than 0, got str '0'"),
