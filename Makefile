@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint typecheck release-check test demo demo-destroy bench clean
+.PHONY: install lint typecheck release-check test mutate demo demo-destroy bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ typecheck: install
 test: lint typecheck release-check
 	$(BIN)/pytest
 
+# Mutation testing of the rule modules ([tool.mutmut] in pyproject.toml); slow, so never part of
+# `make test`. MUTATE_ARGS passes options, e.g. MUTATE_ARGS='"pulumi_d6.budget*"' for one module.
+mutate: install
+	nice $(BIN)/mutmut run --max-children 2 $(MUTATE_ARGS)
+	$(BIN)/mutmut results
+
 # DEMO_ARGS: e.g. --port 0 --db FILE --state FILE (scripts/demo.py --help)
 demo: install
 	$(BIN)/python scripts/demo.py up $(DEMO_ARGS)
@@ -47,5 +53,5 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info \
-		.emulator .pulumi .demo-state.json .hypothesis benchmarks/results
+		.emulator .pulumi .demo-state.json .hypothesis benchmarks/results mutants .schemathesis
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

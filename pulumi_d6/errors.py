@@ -230,12 +230,17 @@ def method_of(response: requests.Response) -> str:
 
 
 def error_from_response(
-    response: requests.Response, *, credentials_hint: str, max_retries: int
+    response: requests.Response,
+    *,
+    credentials_hint: str,
+    max_retries: int,
+    credentials_fix: str,
 ) -> APIError:
     """The typed error for an error status, with d6's own message when it sent JSON.
 
     One flat mapping, kept apart from sending (as openai-python's ``_make_status_error``).
-    ``credentials_hint`` says where the credentials came from, never what they are.
+    ``credentials_hint`` says where the credentials came from, never what they are;
+    ``credentials_fix`` where to correct them.
     """
     status = response.status_code
     text = response.text
@@ -264,7 +269,9 @@ def error_from_response(
         if _is_not_authorised(message):
             return NotAuthorisedError(message, **common)
         return BadCredentialsError(
-            f"d6 rejected the integrator credentials ({credentials_hint}): {message}", **common
+            f"d6 rejected the integrator credentials ({credentials_hint}): {message}. "
+            f"{credentials_fix}",
+            **common,
         )
     if status == 403:
         return ForbiddenError(message, **common)

@@ -257,6 +257,21 @@ class D6Settings(BaseModel):
         user, password = self.source_of("username"), self.source_of("password")
         return f"username from {user}, password from {password}"
 
+    def how_to_correct_credentials(self) -> str:
+        """Where to put right credentials d6 rejected: at the source each one came from."""
+        ways = []
+        for key in (_BY_FIELD["username"], _BY_FIELD["password"]):
+            source = self.source_of(key.field)
+            if source == key.stack_key:
+                value = "<password>" if key.field == "password" else "<name>"
+                secret = "--secret " if key.field == "password" else ""
+                ways.append(f"`pulumi config set {secret}{key.stack_key} {value}`")
+            elif source == key.env_var:
+                ways.append(f"the {key.env_var} environment variable")
+            else:
+                ways.append(source)
+        return f"Correct them where they are set: {' and '.join(ways)}."
+
 
 def stack_config_of(get: Callable[[str], Any]) -> dict[str, Any]:
     """The ``d6:*`` keys present in a stack config, read through ``get(key)`` (the provider's

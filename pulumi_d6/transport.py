@@ -266,6 +266,7 @@ class Transport:
         return error_from_response(
             response,
             credentials_hint=self.settings.describe_credentials(),
+            credentials_fix=self.settings.how_to_correct_credentials(),
             max_retries=self.settings.max_retries,
         )
 

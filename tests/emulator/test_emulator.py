@@ -559,9 +559,13 @@ def test_server_stops_and_frees_its_port() -> None:
     server = EmulatorServer().start()
     port = server.port
     server.stop()
-    time.sleep(0.1)
-    with pytest.raises(requests.exceptions.ConnectionError):
-        requests.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=2)
+    # When stop() returns the port is free: binding it works at once (a socket still listening
+    # would refuse it), and while we hold it unlistened, a request there is refused.
+    with socket.socket() as held:
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        held.bind(("127.0.0.1", port))
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=2)
 
 
 def test_listening_socket_is_tcp_so_answers_are_not_held_by_nagle() -> None:

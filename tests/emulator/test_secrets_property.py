@@ -13,7 +13,6 @@ import base64
 import contextlib
 import io
 import logging
-import socket
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +29,8 @@ from pulumi_d6.errors import D6Error, SettingsError
 from pulumi_d6.provider import ClientIntegrationProvider
 from pulumi_d6.settings import header_problem, resolve_settings
 
+from ..dead_ends import refusing_server, silent_server
+
 V2 = "/api/v2/settings/clientintegrations"
 
 
@@ -39,12 +40,6 @@ def forms(secret: str) -> set[str]:
         with contextlib.suppress(UnicodeEncodeError):
             found.add(base64.b64encode(secret.encode(encoding)).decode())
     return found
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def provider_for(base_url: str, password: str, **extra: str) -> ClientIntegrationProvider:
@@ -157,10 +152,11 @@ def exercise(password: str, seen: list[str]) -> None:
             admin.inject("status", status=429, retry_after="0", count=5, route=V2)
             attempt(seen, lambda: create(provider, 1001))
             admin.clear_faults()
-            admin.inject("delay", delay_seconds=0.6, count=3, route=V2)
-            attempt(seen, lambda: create(provider, 1002))
-            admin.clear_faults()
         finally:
             admin.close()
-    refused_port = provider_for(f"http://127.0.0.1:{closed_port()}/api", password)
-    assert "could not reach d6" in str(attempt(seen, lambda: create(refused_port, 1)))
+    with silent_server() as silent:
+        timed_out = attempt(seen, lambda: create(provider_for(silent, password), 1002))
+        assert "no answer within d6:timeoutSeconds=0.3s" in str(timed_out)
+    with refusing_server() as refusing:
+        unreachable = attempt(seen, lambda: create(provider_for(refusing, password), 1))
+        assert "could not reach d6" in str(unreachable)

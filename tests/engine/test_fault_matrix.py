@@ -9,7 +9,7 @@ one in docs/RELIABILITY.md, and the test checks that they agree.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,8 @@ import pytest
 
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 from pulumi_d6.testing.engine import EngineError, EngineStack, ProviderProcess, ResourceState
+
+from ..dead_ends import StallingProxy
 
 V2 = "/api/v2/settings/clientintegrations"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "RELIABILITY.md"
@@ -31,7 +33,6 @@ class FaultCase:
     count: int = 1
     status: int = 503
     retry_after: str | None = None
-    delay_seconds: float = 0.0
 
 
 FAULTS = (
@@ -42,7 +43,7 @@ FAULTS = (
     FaultCase("HTML 502 page", "html", status=502),
     FaultCase("malformed JSON (200)", "malformed_json"),
     FaultCase("empty body (200)", "empty_body"),
-    FaultCase("read timeout", "delay", delay_seconds=1.5),
+    FaultCase("read timeout", "stall"),  # never answered: the relay swallows it
     FaultCase("dropped connection", "drop"),
     FaultCase("401 bad credentials", "status", status=401),
 )
@@ -61,24 +62,34 @@ def declared(school: int, **extra: Any) -> dict[str, Any]:
 
 
 class Cell:
-    def __init__(self, emu: RunningEmulator, stack: EngineStack, fault: FaultCase) -> None:
-        self.emu, self.stack, self.fault = emu, stack, fault
+    def __init__(
+        self, emu: RunningEmulator, proxy: StallingProxy, stack: EngineStack, fault: FaultCase
+    ) -> None:
+        self.emu, self.proxy, self.stack, self.fault = emu, proxy, stack, fault
 
     def inject(self, method: str) -> None:
         f = self.fault
+        if f.kind == "stall":
+            self.proxy.stall(method, f.count)
+            return
         self.emu.admin.inject(
             f.kind, route=V2, method=method, count=f.count, status=f.status,
-            retry_after=f.retry_after, delay_seconds=f.delay_seconds,
+            retry_after=f.retry_after,
         )  # fmt: skip
 
     def attempt(self, action: Callable[[], Any]) -> tuple[str, str]:
+        stalled = self.proxy.stalled
         try:
             action()
         except EngineError as err:
-            self.emu.admin.clear_faults()
-            return "error", err.details
+            outcome, text = "error", err.details
+        else:
+            outcome, text = "recovered", ""
+        if self.fault.kind == "stall":
+            assert self.proxy.stalled == stalled + self.fault.count, "the fault was met"
         self.emu.admin.clear_faults()
-        return "recovered", ""
+        self.proxy.clear()
+        return outcome, text
 
     def created(self, school: int) -> ResourceState:
         state = self.stack.up(f"s{school}", declared(school)).state
@@ -109,9 +120,13 @@ class Cell:
         if outcome == "recovered":
             assert holder["r"].state.outs["active"] is False
             assert self.emu.admin.is_active(1001, 8) is False
-        else:  # the engine keeps the old state, and d6 still matches it
-            assert state.outs["active"] is True
+        else:  # the engine keeps the old state, d6 still matches it, and the next run converges
             assert self.emu.admin.is_active(1001, 8) is True
+            again = self.stack.up("s1001", declared(1001, active=False), state)
+            assert again.action == "update"
+            assert again.state is not None
+            assert again.state.outs["active"] is False
+            assert self.emu.admin.is_active(1001, 8) is False
         return outcome, text
 
     def read(self) -> tuple[str, str]:
@@ -122,6 +137,12 @@ class Cell:
         outcome, text = self.attempt(lambda: holder.update(r=self.stack.refresh(state)))
         if outcome == "recovered":
             assert holder["r"].state.outs["active"] is False
+            assert holder["r"].state.ins["active"] is False
+        else:  # nothing changed: d6 untouched, and the next refresh still finds the drift
+            assert self.emu.admin.is_active(1002, 8) is False
+            again = self.stack.refresh(state)
+            assert again.state is not None
+            assert (again.state.outs["active"], again.state.ins["active"]) == (False, False)
         return outcome, text
 
     def delete(self) -> tuple[str, str]:
@@ -140,13 +161,22 @@ def markdown(results: dict[str, dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def test_fault_matrix(d6_emulator: RunningEmulator) -> None:
-    config = d6_emulator.stack_config(**{"d6:maxRetries": "2", "d6:timeoutSeconds": "0.5"})
+@pytest.fixture
+def proxy(d6_emulator: RunningEmulator) -> Iterator[StallingProxy]:
+    """The provider reaches the emulator through a relay that can swallow requests."""
+    with StallingProxy(("127.0.0.1", d6_emulator.server.port)) as relay:
+        yield relay
+
+
+def test_fault_matrix(d6_emulator: RunningEmulator, proxy: StallingProxy) -> None:
+    config = d6_emulator.stack_config(
+        **{"d6:maxRetries": "2", "d6:timeoutSeconds": "0.5", "d6:baseUrl": proxy.base_url}
+    )
     results: dict[str, dict[str, str]] = {}
     for fault in FAULTS:
         d6_emulator.admin.reset(seed=4)
         with ProviderProcess(config) as process:
-            cell = Cell(d6_emulator, EngineStack(process), fault)
+            cell = Cell(d6_emulator, proxy, EngineStack(process), fault)
             row: dict[str, str] = {}
             for op in OPS:
                 outcome, text = getattr(cell, op)()

@@ -11,6 +11,8 @@ import pytest
 from pulumi_d6.testing.engine import EngineError, EngineStack, ProviderProcess, from_struct
 from pulumi_d6.testing.processes import EmulatorProcess
 
+from ..dead_ends import silent_server
+
 PASSWORD = "Zebra-Secret-Canary-7341"
 WRONG = "Wrong-Canary-Password-1188"
 V2 = "/api/v2/settings/clientintegrations"
@@ -67,11 +69,15 @@ def test_the_password_appears_nowhere(emulator: EmulatorProcess) -> None:
         emulator.admin.clear_faults()
         for err in (not_authorised, bad_credentials, unavailable):
             seen.append(err.value.details)
-        emulator.admin.inject("delay", delay_seconds=1.2, count=4, route=V2)
-        with pytest.raises(EngineError) as timed_out:
-            stack.refresh(refreshed.state)
-        seen.append(timed_out.value.details)
-        emulator.admin.clear_faults()
+        with (
+            silent_server() as silent,
+            ProviderProcess({**config, "d6:baseUrl": silent}, env=debug) as unanswered,
+        ):
+            with pytest.raises(EngineError) as timed_out:
+                EngineStack(unanswered).refresh(refreshed.state)
+            seen.append(timed_out.value.details)
+        seen.append(unanswered.output)
+        assert "no answer within d6:timeoutSeconds=0.5s" in timed_out.value.details
         env_created = EngineStack(from_env).up("e", {"school_id": 1003, "api_type_id": 9})
         assert env_created.state is not None
         seen.append(repr(from_struct(env_created.state.outputs)))

@@ -148,5 +148,46 @@ def test_curated_inputs(news: dict[str, Any], expected: dict[str, Any] | set[str
         assert result.inputs == expected
 
 
-def test_there_are_at_least_30_curated_cases() -> None:
-    assert len(CURATED) >= 30
+REASONS = [
+    (
+        {"api_type_id": 8},
+        "school_id",
+        "school_id is required: must be a whole number greater than 0",
+    ),
+    (
+        {"school_id": 1000.5, "api_type_id": 8},
+        "school_id",
+        "school_id must be a whole number greater than 0, got 1000.5",
+    ),
+    (
+        {"school_id": True, "api_type_id": 8},
+        "school_id",
+        "school_id must be a whole number greater than 0, got a boolean (true)",
+    ),
+    (
+        {"school_id": 1000, "api_type_id": 2.0**53},
+        "api_type_id",
+        "api_type_id must be a whole number greater than 0 and below 2**53, got 9007199254740992: "
+        "ids from 2**53 (9007199254740992) up cannot be carried exactly, because the Pulumi "
+        "engine sends numbers as doubles, so it could name another school",
+    ),
+    (
+        {"school_id": 1000, "api_type_id": 8, "active": "yes"},
+        "active",
+        "active must be true or false, got 'yes'",
+    ),
+    (
+        {"school_id": 1000, "api_type_id": 8, "deactivate_on_destroy": 1},
+        "deactivate_on_destroy",
+        "deactivate_on_destroy must be true or false, got 1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("news", "field", "reason"), REASONS)
+def test_each_failure_names_its_field_and_what_is_expected(
+    news: dict[str, Any], field: str, reason: str
+) -> None:
+    """The exact text `pulumi preview` shows beside the field."""
+    result = ClientIntegrationProvider().check({}, news)
+    assert [(f.property, f.reason) for f in result.failures] == [(field, reason)]

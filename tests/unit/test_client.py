@@ -20,23 +20,12 @@ from pulumi_d6.client import D6Client
 from pulumi_d6.settings import resolve_settings
 from pulumi_d6.transport import USER_AGENT, D6Retry, Throttle, build_retry
 
+from ..rules.fake_d6 import record
+
 BASE = "https://d6.example.test/api"
 V2 = f"{BASE}/v2/settings/clientintegrations"
 V1 = f"{BASE}/v1/settings/clients"
 PASSWORD = "Pw-Never-Shown-93"
-
-
-def record(school: int, api_type: int = 8, active: bool = False) -> dict[str, Any]:
-    return {
-        "school_id": school,
-        "school_name": f"School {school}",
-        "admin_email_address": f"admin@{school}.example",
-        "telephone_calling_code": "27",
-        "telephone_number": "0123334444",
-        "api_type_id": api_type,
-        "api_type": "Admin+ API",
-        "activated_by_integrator": "Yes" if active else "No",
-    }
 
 
 def make_client(**overrides: Any) -> D6Client:
@@ -118,11 +107,13 @@ def test_a_first_page_limit_the_server_refuses_is_dropped_and_remembered(
 
 
 def test_later_listings_start_at_the_max_page_size(rsps: responses.RequestsMock) -> None:
-    rsps.get(V2, json={"data": [], "meta": {"limit": 10, "max_allowed_limit": 50}})
+    # 37, not the first-page guess of 50: only a remembered max_allowed_limit can send 37.
+    rsps.get(V2, json={"data": [], "meta": {"limit": 10, "max_allowed_limit": 37}})
     client = make_client()
     client.list_integrations()
     client.list_integrations(school_id=7)
-    assert query(rsps.calls[1]) == {"school_id": ["7"], "limit": ["50"]}
+    assert query(rsps.calls[0]) == {"limit": ["50"]}
+    assert query(rsps.calls[1]) == {"school_id": ["7"], "limit": ["37"]}
 
 
 def test_reverse_order_is_sent_as_1_on_every_page(rsps: responses.RequestsMock) -> None:
@@ -373,6 +364,8 @@ def test_503_twice_then_success_is_retried(rsps: responses.RequestsMock) -> None
 
 
 def test_429_with_retry_after_then_success(rsps: responses.RequestsMock) -> None:
+    # `responses` retries without sleeping; the wait itself is tested against the emulator
+    # (tests/emulator/test_retry_after.py) with urllib3's sleep replaced.
     rsps.patch(
         V2,
         status=429,
@@ -465,12 +458,14 @@ def test_a_timeout_is_a_timeout_error(rsps: responses.RequestsMock) -> None:
 
 
 def test_an_unreachable_host_is_a_connection_error() -> None:
+    # A port we hold bound but never listen on: nobody else can take it, and connecting to
+    # it is refused at once.
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    client = make_client(base_url=f"http://127.0.0.1:{port}/api", max_retries=1)
-    with pytest.raises(errors.D6ConnectionError) as err:
-        client.list_integrations()
+        client = make_client(base_url=f"http://127.0.0.1:{port}/api", max_retries=1)
+        with pytest.raises(errors.D6ConnectionError) as err:
+            client.list_integrations()
     assert not isinstance(err.value, errors.D6TimeoutError)
     assert f"could not reach d6 at http://127.0.0.1:{port}/api after 2 attempt(s)" in str(err.value)
 
@@ -491,12 +486,22 @@ def test_retry_after_is_honoured_up_to_the_cap(monkeypatch: pytest.MonkeyPatch) 
     assert slept == [2, 60]
 
 
-def test_backoff_grows_with_jitter_and_is_capped() -> None:
-    retry: D6Retry = build_retry(10, None)
-    for _ in range(8):
+def _backoffs(retries: int) -> list[float]:
+    retry: D6Retry = build_retry(retries, None)
+    waits = []
+    for _ in range(retries):
         retry = retry.increment("GET", "/x", response=_fake_response(503, {}))
-    backoff = retry.get_backoff_time()
-    assert 0 < backoff <= 8.0
+        waits.append(retry.get_backoff_time())
+    return waits
+
+
+@pytest.mark.parametrize(("jitter", "extra"), [(0.0, 0.0), (1.0, 0.25)])
+def test_backoff_doubles_from_a_quarter_second_with_jitter_and_is_capped_at_8(
+    monkeypatch: pytest.MonkeyPatch, jitter: float, extra: float
+) -> None:
+    monkeypatch.setattr("urllib3.util.retry.random.random", lambda: jitter)
+    doubling = [0.0, 0.5, 1.0, 2.0, 4.0]
+    assert _backoffs(8) == [0.0, *(w + extra for w in doubling[1:]), 8.0, 8.0, 8.0]
 
 
 def test_post_and_patch_are_retryable_methods() -> None:

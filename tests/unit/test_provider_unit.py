@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import math
-from functools import partial
 from typing import Any
 
 import dill
@@ -14,10 +13,8 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
 from pulumi_d6.errors import ResourceError
-from pulumi_d6.models import parse_resource_id
+from pulumi_d6.models import parse_resource_id, resource_id
 from pulumi_d6.provider import ClientIntegrationProvider
-
-parse_id = partial(parse_resource_id, error=ResourceError)  # how read and delete parse ids
 
 PASSWORD = "Provider-Unit-Pw-733"
 UNKNOWN: Any = Unknown()  # type: ignore[no-untyped-call]
@@ -152,14 +149,25 @@ def test_diff_defaults_missing_flags_in_old_state() -> None:
 # ------------------------------------------------------------- ids, pickle
 
 
-@pytest.mark.parametrize("bad", ["1000", "1000/", "/8", "a/b", "1000/8/1", "0/8", "-1/8", ""])
-def test_parse_id_rejects_malformed_ids(bad: str) -> None:
-    with pytest.raises(ResourceError, match="expected '<school_id>/<api_type_id>'"):
-        parse_id(bad)
+BAD_IDS = ["1000", "1000/", "/8", "a/b", "1000/8/1", "0/8", "-1/8", "", "9007199254740992/8"]
 
 
-def test_parse_id() -> None:
-    assert parse_id("1000/8") == (1000, 8)
+@pytest.mark.parametrize("bad", BAD_IDS)
+@pytest.mark.parametrize("call", ["read", "delete"])
+def test_read_and_delete_refuse_a_malformed_id_before_any_request(bad: str, call: str) -> None:
+    """A hand-edited state id is a resource error naming it; no client is even built
+    (the provider is not configured, so reaching d6 would fail with a settings error)."""
+    provider = ClientIntegrationProvider()
+    with pytest.raises(ResourceError, match="expected '<school_id>/<api_type_id>'") as err:
+        getattr(provider, call)(bad, {"active": True, "deactivate_on_destroy": True})
+    assert str(err.value).startswith(f"invalid ClientIntegration id {bad!r}")
+    assert provider._connected is None
+
+
+def test_parse_resource_id_reads_back_resource_id() -> None:
+    assert resource_id(1000, 8) == "1000/8"
+    assert parse_resource_id("1000/8") == (1000, 8)
+    assert parse_resource_id(resource_id(2**53 - 1, 1)) == (2**53 - 1, 1)
 
 
 def test_a_configured_provider_pickles_without_settings_or_client() -> None:
