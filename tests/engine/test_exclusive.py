@@ -34,14 +34,18 @@ PROGRAM = ProgramConfig(
 )
 
 
+def estate(emu: RunningEmulator) -> RunningEmulator:
+    """d6 as exclusive mode finds it: strays, ignored ones, another type, idle ones."""
+    for key in [*STRAY_8, *IGNORED, *STRAY_9, DECLARED.key]:
+        emu.admin.authorise(*key, active=True)
+    for key in IDLE_8:
+        emu.admin.authorise(*key)
+    return emu
+
+
 @pytest.fixture
 def emu(d6_emulator_factory: Callable[..., RunningEmulator]) -> RunningEmulator:
-    running: RunningEmulator = d6_emulator_factory(seed=0)
-    for key in [*STRAY_8, *IGNORED, *STRAY_9, DECLARED.key]:
-        running.admin.authorise(*key, active=True)
-    for key in IDLE_8:
-        running.admin.authorise(*key)
-    return running
+    return estate(d6_emulator_factory(seed=0))
 
 
 def lookup_of(emu: RunningEmulator) -> Callable[[int], list[ClientIntegrationInfo]]:
@@ -165,16 +169,42 @@ def test_a_listing_empty_by_mistake_deactivates_nobody(
     for key in STRAY_8[:3]:
         emu.admin.set_active(*key, True)  # turned on by hand since
 
-    # The program's listing comes back empty: the exclusive entries vanish from the plan.
+    # `pulumi up --refresh` (the nightly run): refresh sees them active...
+    stack = EngineStack(process_factory(config))
+    state = refreshed(stack, state)
+    assert [n for n, s in state.items() if s.outs["active"]] == [
+        DECLARED.resource_name,
+        *(f"school-{s}-api-8" for s, _ in STRAY_8[:3]),
+    ]
+    # ...but the program's listing comes back empty: the exclusive entries vanish from the plan.
     emu.admin.inject("empty_listing", route=V2, method="GET")
     bad_day = plan(PROGRAM, lookup)
     assert bad_day == [DECLARED]
     emu.admin.clear_requests()
-    state, errors = up(EngineStack(process_factory(config)), bad_day, state)
+    after, errors = up(stack, bad_day, state)
     assert errors == {}
     assert changes(emu) == 0, "forgotten, never deactivated"
     assert active(emu, STRAY_8[:3]) == STRAY_8[:3]
-    assert list(state) == [DECLARED.resource_name]
+    assert list(after) == [DECLARED.resource_name]
+
+    # The next good run adopts them again and switches the 3 off: one unit each.
+    emu.admin.clear_requests()
+    stack = EngineStack(process_factory(config))
+    after, errors = up(stack, plan(PROGRAM, lookup), refreshed(stack, after))
+    assert errors == {}
+    assert emu.admin.count(method="PATCH", status=200) == 3
+    assert changes(emu) == 3
+    assert active(emu, STRAY_8) == []
+
+
+def refreshed(stack: EngineStack, state: State) -> State:
+    """The refresh half of `pulumi up --refresh`: every resource read, the gone ones dropped."""
+    after: State = {}
+    for name, old in state.items():
+        read = stack.refresh(old).state
+        if read is not None:
+            after[name] = read
+    return after
 
 
 def test_the_providers_own_listing_empty_by_mistake_deactivates_nobody(
