@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 
 from .errors import ResourceError
-from .settings import DEFAULT_MAX_DEACTIVATIONS, D6Settings
+from .settings import DEFAULT_MAX_DEACTIVATIONS, SETTING_KEYS, D6Settings
 
 
 class DeactivationRefused(ResourceError):
@@ -52,20 +52,34 @@ class DeactivationBudget:
             self._used = max(0, self._used - 1)
 
     def _refusal(self, school_id: int, api_type_id: int, used: int) -> str:
-        if self.source == "default":
-            where = f"d6:maxDeactivations (default {DEFAULT_MAX_DEACTIVATIONS})"
-        elif self.source.startswith("D6_"):
-            where = f"D6_MAX_DEACTIVATIONS={self.limit}"
-        else:
-            where = f"{self.source} = {self.limit}"
         suggestion = max(50, (self.limit or 0) * 5)
+        set_by, raise_it = _where(self.source, self.limit, suggestion)
         done = (
-            f"this run allows no deactivations, the limit set by {where}"
+            f"this run allows no deactivations, the limit set by {set_by}"
             if self.limit == 0
-            else f"this run has already deactivated {used} integration(s), the limit set by {where}"
+            else f"this run has already deactivated {used} integration(s), the limit set by "
+            f"{set_by}"
         )
         return (
             f"refusing to deactivate school {school_id} / API type {api_type_id}: {done}. "
-            f"If this is intended, raise it: pulumi config set d6:maxDeactivations {suggestion} "
-            f"(or D6_MAX_DEACTIVATIONS={suggestion}). The resource stays in state until then."
+            f"If this is intended, raise it {raise_it}. The resource stays in state until then."
         )
+
+
+def _where(source: str, limit: int | None, suggestion: int) -> tuple[str, str]:
+    """What set the limit in force, and how to raise it in that same place."""
+    key = next(k for k in SETTING_KEYS if k.field == "max_deactivations")
+    in_stack = f"pulumi config set {key.stack_key} {suggestion}"
+    if source == key.stack_key:
+        return f"stack config {key.stack_key} = {limit}", f"in the stack file: {in_stack}"
+    if source == key.env_var:
+        return (
+            f"the environment variable {key.env_var}={limit}",
+            f"where that variable is set: {key.env_var}={suggestion}",
+        )
+    if source == "default":
+        return (
+            f"the default of {key.stack_key} ({DEFAULT_MAX_DEACTIVATIONS})",
+            f"in the stack file: {in_stack}",
+        )
+    return f"{source} = {limit}", f"there (e.g. to {suggestion})"

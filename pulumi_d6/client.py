@@ -10,14 +10,34 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import requests
+from pydantic import SecretStr
+from typing_extensions import TypedDict, Unpack
 
 from .dialects import Dialect, Listing, V1Api, V2Api
 from .models import ClientIntegrationInfo, StateChange
 from .settings import D6Settings, resolve_settings
 from .transport import Transport
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword arguments of :meth:`D6Client.from_env`: the settings' Python names.
+
+    Each one that is given (and not None or empty) wins over stack config and ``D6_*``.
+    Numbers and flags may also be given as text, as stack config and the environment give them.
+    """
+
+    username: str
+    password: str | SecretStr
+    base_url: str
+    api_version: Literal["v1", "v2", "1", "2"]
+    timeout_seconds: float | str
+    max_retries: int | str
+    requests_per_second: float | str | None
+    max_deactivations: int | Literal["unlimited"] | None
+    allow_insecure_http: bool | str
 
 
 class D6Client:
@@ -45,8 +65,12 @@ class D6Client:
         return cls(resolve_settings(explicit, config=config, env=env))
 
     @classmethod
-    def from_env(cls, **explicit: Any) -> D6Client:
-        """A client from keyword arguments and the ``D6_*`` environment."""
+    def from_env(cls, **explicit: Unpack[ClientOptions]) -> D6Client:
+        """A client from keyword arguments and the ``D6_*`` environment.
+
+        The keywords are typed (:class:`ClientOptions`), so a misspelt one such as
+        ``usernme="u"`` is a type error before it is a run-time one.
+        """
         return cls.from_settings(explicit)
 
     def __repr__(self) -> str:

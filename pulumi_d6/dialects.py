@@ -22,7 +22,7 @@ from .errors import NotFoundError, ValidationFailedError, d6_message
 from .models import ClientIntegrationInfo, Page, StateChange
 from .transport import Transport
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 V2_INTEGRATIONS = "/v2/settings/clientintegrations"
 FIRST_PAGE_LIMIT = 50  # the docs' max_allowed_limit; a server that allows less says so (400)

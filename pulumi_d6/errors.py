@@ -126,7 +126,7 @@ class ValidationFailedError(BadRequestError):
     def __init__(
         self, message: str, *, validation_errors: Mapping[str, str], **where: Unpack[Exchange]
     ) -> None:
-        self.validation_errors = dict(validation_errors)
+        self.validation_errors: dict[str, str] = dict(validation_errors)
         fields = "; ".join(f"{k}: {v}" for k, v in self.validation_errors.items())
         super().__init__(f"{message} ({fields})" if fields else message, **where)
 

@@ -7,7 +7,7 @@ and bools.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
@@ -127,7 +127,9 @@ def parse_yes_no(value: Any) -> bool:
 class ClientIntegrationInfo(BaseModel):
     """One (school, API type) integration that a school has authorised."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        frozen=True, populate_by_name=True, extra="ignore"
+    )
 
     school_id: int = Field(validation_alias=AliasChoices("school_id", "school_login_id"))
     api_type_id: int
@@ -168,7 +170,7 @@ class ClientIntegrationInfo(BaseModel):
 class PageMeta(BaseModel):
     """v2 cursor pagination metadata; ``next_cursor`` is absent on the last page."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True, extra="ignore")
 
     limit: int | None = None
     max_allowed_limit: int | None = None
@@ -178,7 +180,7 @@ class PageMeta(BaseModel):
 class Page(BaseModel):
     """One page of Get Client Integrations."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True)
 
     data: list[ClientIntegrationInfo]
     meta: PageMeta = PageMeta()
@@ -192,7 +194,7 @@ class StateChange(BaseModel):
     ``integration`` is d6's record when the response carried one (v2 does; v1's 204 does not).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True)
 
     school_id: int
     api_type_id: int

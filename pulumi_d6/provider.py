@@ -63,7 +63,7 @@ from .logs import configure_from_env
 from .models import ClientIntegrationInfo, StateChange, parse_flag, parse_id
 from .settings import D6Settings, resolve_settings, stack_config_of
 
-log = logging.getLogger("pulumi_d6.provider")
+log: logging.Logger = logging.getLogger("pulumi_d6.provider")
 
 # d6 may or may not have applied a change whose answer was lost or garbled: look before failing.
 AMBIGUOUS_ERRORS = (InvalidResponseError, D6ConnectionError, ServerError, RateLimitedError)

@@ -2,29 +2,34 @@
 
 The files come from ``templates/d6-integrations/``, the same folder that serves as a ``pulumi
 new`` template (its ``Pulumi.yaml`` has a ``template:`` section, dropped here). What ``init``
-adds: the project name, the stack file (``integrations`` from d6 with ``--adopt``), and a
-``requirements.txt`` pinned to wherever this pulumi-d6 was installed from (PEP 610's
-``direct_url.json``). No password is ever written. No Pulumi imports.
+adds: the project and stack names, the stack file (``integrations`` from d6 with ``--adopt``),
+and a ``requirements.txt`` pinned to a source a CI runner can install (``pins``). No password,
+and no value from the environment but the username, is ever written. No Pulumi imports.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 from dataclasses import dataclass, field
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 
 from .codegen import render_yaml
+from .declarations import PROJECT
 from .errors import InvalidValueError, shown
 from .models import ClientIntegrationInfo
-from .settings import DEFAULT_BASE_URL, DEFAULT_MAX_DEACTIVATIONS, without_userinfo
+from .pins import Pin, requirements_txt
+from .settings import DEFAULT_MAX_DEACTIVATIONS
 
-TEMPLATE = "d6-integrations"
+TEMPLATE = PROJECT  # the template folder is named after the project it makes
+PROGRAM_TEST = "tests/test_program.py"
 TEMPLATE_FILES = (
     "Pulumi.yaml",
     "__main__.py",
     "requirements.txt",
+    PROGRAM_TEST,
     ".gitignore",
     "README.md",
     ".github/workflows/d6-integrations.yml",
@@ -41,13 +46,17 @@ class ScaffoldError(InvalidValueError):
 
 @dataclass(frozen=True)
 class RepoSpec:
-    """What goes into the new repository."""
+    """What goes into the new repository. Only ``username`` may come from the environment
+    (``D6_USERNAME``); ``base_url`` and ``api_version`` are written only when given as flags."""
 
     project: str
+    pin: Pin
     stack: str = DEFAULT_STACK
     username: str | None = None
-    base_url: str = DEFAULT_BASE_URL
-    api_version: str = "v2"
+    username_source: str = "D6_USERNAME"
+    """Where the username came from, for what ``init`` prints (never the value)."""
+    base_url: str | None = None
+    api_version: str | None = None
     max_deactivations: str = str(DEFAULT_MAX_DEACTIVATIONS)
     adopted: list[ClientIntegrationInfo] | None = None  # None: --adopt not given
     activate_all_authorised: list[int] = field(default_factory=list)
@@ -60,6 +69,15 @@ class RepoSpec:
             )
         if not _STACK_NAME.match(self.stack):
             raise ScaffoldError(f"stack name {shown(self.stack)} is not a valid Pulumi stack name")
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    """One key of the stack file: its YAML (under ``config:``) and what ``init`` says of it."""
+
+    key: str
+    yaml: str
+    summary: str
 
 
 def default_project(directory: Path) -> str:
@@ -81,11 +99,25 @@ def render(spec: RepoSpec) -> dict[str, str]:
             "${DESCRIPTION}", DESCRIPTION
         )
     files["Pulumi.yaml"] = files["Pulumi.yaml"].split("\ntemplate:", 1)[0] + "\n"
-    files["requirements.txt"] = requirements_txt()
+    files["requirements.txt"] = requirements_txt(spec.pin)
+    files["README.md"] = files["README.md"].replace("<stack>", spec.stack)
+    files[PROGRAM_TEST] = _replace_line(
+        files[PROGRAM_TEST], 'STACK = os.environ.get("STACK", "prod")', spec.stack
+    )
     workflow = ".github/workflows/d6-integrations.yml"
     files[workflow] = set_workflow_stack(files[workflow], spec.stack)
-    files[f"Pulumi.{spec.stack}.yaml"] = stack_file(spec)
+    files[stack_file_name(spec.stack)] = stack_file(spec)
     return files
+
+
+def _replace_line(text: str, line: str, stack: str) -> str:
+    if line not in text:
+        raise AssertionError(f"the template lost its line {line!r}")
+    return text.replace(line, line.replace('"prod"', f'"{stack}"'), 1)
+
+
+def stack_file_name(stack: str) -> str:
+    return f"Pulumi.{stack}.yaml"
 
 
 def set_workflow_stack(text: str, stack: str) -> str:
@@ -99,92 +131,93 @@ def set_workflow_stack(text: str, stack: str) -> str:
     )
 
 
+def config_keys(spec: RepoSpec) -> list[ConfigKey]:
+    """The keys ``init`` writes into the stack file, in order (never the password)."""
+    p = spec.project
+    keys: list[ConfigKey] = []
+    if spec.username:
+        keys.append(
+            ConfigKey(
+                "d6:username",
+                f"  d6:username: {json.dumps(spec.username)}",
+                f"from {spec.username_source}",
+            )
+        )
+    if spec.base_url is not None:
+        yaml = f"  d6:baseUrl: {json.dumps(spec.base_url)}"
+        keys.append(ConfigKey("d6:baseUrl", yaml, f"{spec.base_url} (--base-url)"))
+    if spec.api_version is not None:
+        yaml = f"  d6:apiVersion: {spec.api_version}"
+        keys.append(ConfigKey("d6:apiVersion", yaml, f"{spec.api_version} (--api-version)"))
+    budget = (
+        "  # How many integrations one run may deactivate; raise it in a reviewed change:\n"
+        f"  d6:maxDeactivations: {json.dumps(spec.max_deactivations)}"
+    )
+    keys.append(ConfigKey("d6:maxDeactivations", budget, spec.max_deactivations))
+    if spec.activate_all_authorised:
+        types = spec.activate_all_authorised
+        yaml = "\n".join(
+            [
+                "  # Every school that authorised one of these API types is activated:",
+                f"  {p}:activateAllAuthorised:",
+                *(f"    - {type_id}" for type_id in types),
+            ]
+        )
+        summary = "API type(s) " + ", ".join(map(str, types))
+        keys.append(ConfigKey(f"{p}:activateAllAuthorised", yaml, summary))
+    if spec.adopted is None:
+        yaml = f"  # `pulumi-d6 codegen --write` adds what is active in d6:\n  {p}:integrations: []"
+        keys.append(ConfigKey(f"{p}:integrations", yaml, "empty"))
+    else:
+        yaml = render_yaml(spec.adopted, p, made_by="adopted by `pulumi-d6 init`")
+        summary = f"{len(spec.adopted)} active integration(s) adopted from d6"
+        keys.append(ConfigKey(f"{p}:integrations", yaml, summary))
+    return keys
+
+
 def stack_file(spec: RepoSpec) -> str:
     """``Pulumi.<stack>.yaml``: connection settings (never the password) and the declarations."""
-    p = spec.project
     lines = [
-        f"# Stack {spec.stack!r} of {p}: the schools whose d6 integrations you actively service.",
+        f"# Stack {spec.stack!r} of {spec.project}: the schools whose d6 integrations you "
+        "actively service.",
         "# Set the password once; it is stored encrypted:",
         "#   pulumi config set --secret d6:password",
         "config:",
     ]
-    if spec.username:
-        lines.append(f"  d6:username: {json.dumps(spec.username)}")
-    else:
+    if not spec.username:
         lines.append("  # d6:username: set it with `pulumi config set d6:username <name>`")
-    if spec.base_url != DEFAULT_BASE_URL:
-        lines.append(f"  d6:baseUrl: {json.dumps(spec.base_url)}")
-    if spec.api_version != "v2":
-        lines.append(f"  d6:apiVersion: {spec.api_version}")
-    lines.append(
-        f"  d6:maxDeactivations: {json.dumps(spec.max_deactivations)}"
-        "  # one run may deactivate at most this many"
-    )
-    if spec.activate_all_authorised:
-        lines.append(f"  {p}:activateAllAuthorised:  # every school that authorised these")
-        lines.extend(f"    - {type_id}" for type_id in spec.activate_all_authorised)
-    if spec.adopted is None:
-        lines.append(f"  {p}:integrations: []  # pulumi-d6 codegen --write adds what is active")
-    else:
-        lines.append(render_yaml(spec.adopted, p, made_by="adopted by `pulumi-d6 init`"))
+    lines.extend(key.yaml for key in config_keys(spec))
     return "\n".join(lines) + "\n"
 
 
-def write(directory: Path, files: dict[str, str], *, force: bool) -> list[Path]:
-    """Write every file; without ``force`` nothing is written if any of them exists."""
-    targets = {directory / name: text for name, text in files.items()}
-    existing = sorted(str(path.relative_to(directory)) for path in targets if path.exists())
-    if existing and not force:
+class Existing(enum.Enum):
+    """What to do with files that are already there."""
+
+    REFUSE = "refuse"
+    SKIP = "skip"
+    OVERWRITE = "overwrite"
+
+
+@dataclass(frozen=True)
+class Written:
+    written: list[str]
+    kept: list[str]
+
+
+def write(directory: Path, files: dict[str, str], existing: Existing) -> Written:
+    """Write the files. ``REFUSE``: nothing at all if any of them exists; ``SKIP``: only the
+    missing ones (a repository created on GitHub has a README and a .gitignore already)."""
+    there = sorted(name for name in files if (directory / name).exists())
+    if there and existing is Existing.REFUSE:
         raise ScaffoldError(
-            f"{directory} already has {', '.join(existing)}; nothing was written. Pass --force "
-            "to overwrite them, or choose another folder."
+            f"{directory} already has {', '.join(there)}; nothing was written. Pass "
+            "--skip-existing to write only the missing files, --force to overwrite them, or "
+            "choose another folder."
         )
-    for path, text in targets.items():
+    kept = there if existing is Existing.SKIP else []
+    written = [name for name in files if name not in kept]
+    for name in written:
+        path = directory / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return list(targets)
-
-
-# ------------------------------------------------------------ requirements
-
-
-def requirements_txt() -> str:
-    """``pulumi-d6`` pinned to the source this copy was installed from (PEP 610)."""
-    line, note = install_source()
-    return (note + "\n" if note else "") + line + "\n"
-
-
-def install_source() -> tuple[str, str]:
-    """(requirement line, comment) for the installed pulumi-d6."""
-    try:
-        dist = metadata.distribution("pulumi-d6")
-    except metadata.PackageNotFoundError:
-        from ._version import __version__
-
-        return f"pulumi-d6=={__version__}", _LOCAL_NOTE
-    pinned = f"pulumi-d6=={dist.version}"
-    raw = dist.read_text("direct_url.json")
-    if not raw:
-        return pinned, ""  # installed from an index by version
-    try:
-        info = json.loads(raw)
-    except ValueError:
-        return pinned, _LOCAL_NOTE
-    url = without_userinfo(str(info.get("url", "")))
-    vcs = info.get("vcs_info")
-    if isinstance(vcs, dict) and url:
-        ref = vcs.get("commit_id") or vcs.get("requested_revision")
-        line = f"pulumi-d6 @ {vcs.get('vcs', 'git')}+{url}" + (f"@{ref}" if ref else "")
-        subdirectory = info.get("subdirectory")
-        return line + (f"#subdirectory={subdirectory}" if subdirectory else ""), ""
-    if url.startswith("file:") or "dir_info" in info:
-        return pinned, _LOCAL_NOTE
-    return f"pulumi-d6 @ {url}", ""
-
-
-_LOCAL_NOTE = (
-    "# pulumi-d6 was installed here from a local checkout or file, which CI cannot reach, and it\n"
-    "# is not on PyPI. Replace the line below with where CI should install it from, e.g.\n"
-    "#   pulumi-d6 @ git+https://github.com/<owner>/pulumi-d6.git@<commit>\n"
-    "#   pulumi-d6 @ https://<host>/pulumi_d6-<version>-py3-none-any.whl"
-)
+        path.write_text(files[name], encoding="utf-8")
+    return Written(sorted(written), kept)

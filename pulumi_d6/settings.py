@@ -13,7 +13,7 @@ import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 from pydantic import (
@@ -153,7 +153,9 @@ def normalise_base_url(value: str, *, allow_insecure_http: bool = False) -> str:
 class D6Settings(BaseModel):
     """Validated connection settings. ``repr()`` never shows the password."""
 
-    model_config = ConfigDict(frozen=True, hide_input_in_errors=True, extra="forbid")
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        frozen=True, hide_input_in_errors=True, extra="forbid"
+    )
 
     username: str = Field(min_length=1)
     password: SecretStr

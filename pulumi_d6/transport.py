@@ -39,7 +39,7 @@ from .errors import (
 )
 from .settings import D6Settings
 
-log = logging.getLogger("pulumi_d6.http")
+log: logging.Logger = logging.getLogger("pulumi_d6.http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_METHODS = frozenset({"GET", "PATCH", "POST"})
@@ -61,7 +61,7 @@ class Throttle:
     def __init__(self, rate: float) -> None:
         if rate <= 0:
             raise ValueError("rate must be > 0")
-        self.interval = 1.0 / rate
+        self.interval: float = 1.0 / rate
         self._next = 0.0
         self._lock = threading.Lock()
 
@@ -208,7 +208,7 @@ class Transport:
         self.settings = settings
         rps = settings.requests_per_second
         throttle = Throttle(rps) if rps else None
-        self.session = session or build_session(
+        self.session: requests.Session = session or build_session(
             settings.base_url, max_retries=settings.max_retries, throttle=throttle
         )
         self.session.auth = D6Auth(settings.username, settings.password)

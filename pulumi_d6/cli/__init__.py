@@ -26,7 +26,7 @@ from .common import (
     EXIT_VALIDATION,
 )
 
-app = typer.Typer(
+app: typer.Typer = typer.Typer(
     name="pulumi-d6",
     help="Inspect and manage d6+ SAMS client integrations, and run a local d6 emulator.",
     no_args_is_help=True,

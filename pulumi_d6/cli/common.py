@@ -44,8 +44,8 @@ from ..settings import resolve_settings
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out: Console = Console(highlight=False, soft_wrap=True)
+err: Console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 BaseUrl = Annotated[
     str | None, typer.Option(help="API root, without /v2 (env D6_BASE_URL).", show_default=False)

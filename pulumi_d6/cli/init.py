@@ -7,9 +7,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from ..models import parse_id
-from ..scaffold import DEFAULT_STACK, RepoSpec, ScaffoldError, default_project, render, write
+from .. import pins
+from ..declarations import ProgramConfigError, parse_api_types
+from ..errors import MissingCredentialsError, shown
+from ..scaffold import (
+    DEFAULT_STACK,
+    Existing,
+    RepoSpec,
+    ScaffoldError,
+    config_keys,
+    default_project,
+    render,
+    stack_file_name,
+    write,
+)
 from ..settings import (
     DEFAULT_MAX_DEACTIVATIONS,
     D6Settings,
@@ -19,14 +32,16 @@ from ..settings import (
 from .common import (
     FLAG_NAMES,
     ApiVersion,
-    BaseUrl,
     Password,
     Username,
+    err,
     errors_to_exit_codes,
     fetch,
     make_client,
     out,
 )
+
+_STAND_IN = "not-used"  # fills the password's place when no request is made (no --adopt)
 
 
 def init(
@@ -57,55 +72,125 @@ def init(
     max_deactivations: Annotated[
         str, typer.Option(help="d6:maxDeactivations for the stack (a number, or unlimited).")
     ] = str(DEFAULT_MAX_DEACTIVATIONS),
-    force: Annotated[bool, typer.Option(help="Overwrite files that already exist.")] = False,
-    base_url: BaseUrl = None,
+    requirement: Annotated[
+        str | None,
+        typer.Option(
+            help="Where CI installs pulumi-d6 from, as a requirements.txt line (e.g. 'pulumi-d6 "
+            "@ git+https://github.com/<owner>/pulumi-d6.git@<commit>'). Default: the source "
+            "this copy was installed from.",
+            show_default=False,
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="d6:baseUrl to write into the stack file (D6_BASE_URL is used for --adopt "
+            "but never written).",
+            show_default=False,
+        ),
+    ] = None,
+    skip_existing: Annotated[
+        bool,
+        typer.Option(
+            "--skip-existing",
+            help="Write only the files that are missing (e.g. a repository created on GitHub "
+            "with a README and a .gitignore).",
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite files that already exist.")
+    ] = False,
     username: Username = None,
     password: Password = None,
     api_version: ApiVersion = None,
 ) -> None:
-    """Write a ready infrastructure repository: Pulumi project, root program, stack config,
-    requirements, CI workflow. Never writes a password."""
+    """Write a ready infrastructure repository for your d6 integrations.
+
+    Pulumi project, root program, stack file, requirements, a test of the program and the CI
+    workflow. Never writes a password, nor any value from the environment but D6_USERNAME.
+    """
     with errors_to_exit_codes():
+        if skip_existing and force:
+            raise ScaffoldError("--skip-existing and --force cannot be used together")
+        pin = pins.from_option(requirement) if requirement is not None else pins.installed()
+        flags = {"base_url": base_url, "username": username, "api_version": api_version}
+        given = {k: v for k, v in flags.items() if v is not None}
         adopted = None
+        user: str | None
         if adopt:
             client = make_client(base_url, username, password, api_version)
             adopted = [i for i in fetch(client, None, None) if i.active]
-            connection = client.settings
+            settings, user = client.settings, client.settings.username
         else:
-            connection = _connection(base_url, api_version)
+            settings, user = _settings_without_password(given)
         spec = RepoSpec(
             project=project or default_project(directory),
+            pin=pin,
             stack=stack,
-            username=username or os.environ.get("D6_USERNAME") or None,
-            base_url=connection.base_url,
-            api_version=connection.api_version,
+            username=user,
+            username_source=settings.source_of("username"),
+            base_url=settings.base_url if base_url is not None else None,
+            api_version=settings.api_version if api_version is not None else None,
             max_deactivations=_checked_budget(max_deactivations),
             adopted=adopted,
             activate_all_authorised=_api_types(activate_all_authorised),
         )
-        written = write(directory, render(spec), force=force)
-    out.print(f"Wrote {len(written)} files to {directory}:")
-    for path in sorted(written):
-        out.print(f"  {path.relative_to(directory)}")
-    if adopted is not None:
-        out.print(f"Adopted {len(adopted)} active integration(s) into Pulumi.{stack}.yaml.")
+        existing = (
+            Existing.SKIP if skip_existing else Existing.OVERWRITE if force else Existing.REFUSE
+        )
+        done = write(directory, render(spec), existing)
+    _report(directory, spec, done.written, done.kept)
+
+
+def _settings_without_password(given: dict[str, str]) -> tuple[D6Settings, str | None]:
+    """The flags and ``D6_*`` resolved as a client's are (a bad value is refused the same way),
+    and the username, None when neither --username nor D6_USERNAME gives one. No request is
+    made, so stand-ins fill the credentials' place."""
+    stand_ins = {"password": _STAND_IN}
+    try:
+        settings = resolve_settings(
+            {**stand_ins, **given}, env=os.environ, explicit_names=FLAG_NAMES
+        )
+    except MissingCredentialsError:
+        stand_ins["username"] = _STAND_IN
+        settings = resolve_settings(
+            {**stand_ins, **given}, env=os.environ, explicit_names=FLAG_NAMES
+        )
+        return settings, None
+    return settings, settings.username
+
+
+def _report(directory: Path, spec: RepoSpec, written: list[str], kept: list[str]) -> None:
+    """Every file and every config key written, and what the user must do next."""
+    out.print(f"Wrote {len(written)} file(s) to {directory}:")
+    for name in written:
+        out.print(f"  {name}")
+    if kept:
+        out.print(f"Kept {len(kept)} existing file(s) as they are: {', '.join(kept)}")
+    stack_file = stack_file_name(spec.stack)
+    if stack_file in written:
+        out.print(f"Config keys written to {stack_file}:")
+        for key in config_keys(spec):
+            out.print(f"  {key.key}: {key.summary}")
+    if spec.pin.local:
+        err.print(
+            "[yellow]warning:[/yellow] requirements.txt installs pulumi-d6 from "
+            f"{escape(spec.pin.why)}, "
+            "which a CI runner cannot install; the workflow stops at its install step until it "
+            "can. Run init again with --requirement 'pulumi-d6 @ "
+            "git+https://github.com/<owner>/pulumi-d6.git@<commit>' (or a wheel's https URL), "
+            "or edit the line marked '# local only'."
+        )
     out.print("Next:")
     for line in (
         f"cd {directory}",
         "python -m venv venv && venv/bin/pip install -r requirements.txt",
-        f"pulumi stack select --create {stack}",
+        "venv/bin/python -m pytest tests/test_program.py",
+        f"pulumi stack select --create {spec.stack}",
         "pulumi config set --secret d6:password",
         "pulumi preview   # then: pulumi up",
     ):
         out.print(f"  {line}")
-
-
-def _connection(base_url: str | None, api_version: str | None) -> D6Settings:
-    """Base URL and API version resolved and checked as a client's are (flag, then ``D6_*``,
-    then default). Credentials are not needed to write files, so stand-ins fill their place."""
-    given = {k: v for k, v in (("base_url", base_url), ("api_version", api_version)) if v}
-    stand_ins = {"username": "init", "password": "not-used"}
-    return resolve_settings({**stand_ins, **given}, env=os.environ, explicit_names=FLAG_NAMES)
 
 
 def _checked_budget(value: str) -> str:
@@ -119,11 +204,12 @@ def _checked_budget(value: str) -> str:
 
 
 def _api_types(raw: str | None) -> list[int]:
+    """``--activate-all-authorised 8,9``, checked by the root program's own parser (a repeat
+    is refused, not dropped), so init never writes what the program would refuse."""
     if not raw:
         return []
-    types: list[int] = []
-    for part in raw.split(","):
-        type_id = parse_id(part.strip(), "--activate-all-authorised", ScaffoldError)
-        if type_id not in types:
-            types.append(type_id)
-    return types
+    try:
+        return parse_api_types([part.strip() for part in raw.split(",")])
+    except ProgramConfigError as exc:
+        message = f"--activate-all-authorised {shown(raw)}: {exc}"
+    raise ScaffoldError(message)

@@ -1,8 +1,8 @@
 """A local, faithful d6 Integrate API for trying and testing pulumi-d6 without a d6 account.
 
-Needs the ``emulator`` extra: ``pip install 'pulumi-d6[emulator]'``. The names below load
-FastAPI and uvicorn on first use, so ``pulumi_d6.emulator.cli`` (and with it the ``pulumi-d6``
-CLI) can be imported without the extra and say what to install.
+Needs the ``emulator`` extra, installed from the same source as pulumi-d6 (:data:`INSTALL_HINT`).
+The names below load FastAPI and uvicorn on first use, so ``pulumi_d6.emulator.cli`` (and with it
+the ``pulumi-d6`` CLI) can be imported without the extra and say what to install.
 """
 
 from __future__ import annotations
@@ -10,7 +10,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-INSTALL_HINT = "the d6 emulator needs its extra: pip install 'pulumi-d6[emulator]'"
+from .._version import __version__
+
+INSTALL_HINT = (
+    "the d6 emulator needs the `emulator` extra (FastAPI and uvicorn). pulumi-d6 is not on a "
+    "package index, so install it again from the source you have, with the extra: "
+    f"pip install 'dist/pulumi_d6-{__version__}-py3-none-any.whl[emulator]' (a wheel you built) "
+    "or pip install 'pulumi-d6[emulator] @ git+https://github.com/<owner>/pulumi-d6.git@<commit>'"
+)
 
 if TYPE_CHECKING:
     from .admin import EmulatorAdmin

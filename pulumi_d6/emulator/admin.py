@@ -1,65 +1,34 @@
 """A small client for the emulator's admin routes, for tests, benchmarks and users' own CI.
 
 It answers with typed records: an integration is the API's own :class:`ClientIntegrationInfo`
-(the emulator's record *is* the API shape), the rest are TypedDicts of the admin JSON.
+(the emulator's record *is* the API shape), the rest are the TypedDicts of the admin JSON
+(``shapes.py``).
 """
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
 
 import requests
 
 from ..models import ClientIntegrationInfo
+from .shapes import Health, LogCount, LogEntry, PendingFault, RequestLogSnapshot
 
-
-class Health(TypedDict):
-    status: str
-    schools: int
-    integrations: int
-    active: int
-
-
-class LogCount(TypedDict):
-    method: str
-    route: str
-    status: int
-    count: int
-
-
-class LogEntry(TypedDict):
-    method: str
-    route: str
-    path: str
-    query: str
-    status: int
-    fault: str | None
-    at: float
-
-
-class RequestLogSnapshot(TypedDict):
-    total: int
-    counts: list[LogCount]
-    entries: list[LogEntry]
-
-
-class PendingFault(TypedDict):
-    kind: str
-    route: str
-    method: str
-    count: int
-    status: int
-    retry_after: str | None
-    delay_seconds: float
-    fired: int
-    remaining: int
+__all__ = [
+    "EmulatorAdmin",
+    "Health",
+    "LogCount",
+    "LogEntry",
+    "PendingFault",
+    "RequestLogSnapshot",
+]
 
 
 class EmulatorAdmin:
     """Drives ``/_emulator``: reset, authorise, revoke, drift, faults and request counts."""
 
     def __init__(self, admin_url: str, *, timeout: float = 30.0) -> None:
-        self.admin_url = admin_url.rstrip("/")
+        self.admin_url: str = admin_url.rstrip("/")
         self.timeout = timeout
         self._session = requests.Session()
 

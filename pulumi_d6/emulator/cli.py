@@ -14,10 +14,13 @@ from typing import Annotated
 import typer
 
 from ..exits import EXIT_USAGE
+from .store import MAX_SEED
 
 BANNER = "d6 emulator listening on "
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, subcommand_metavar="")
+app: typer.Typer = typer.Typer(
+    add_completion=False, pretty_exceptions_enable=False, subcommand_metavar=""
+)
 
 
 def _csv(text: str) -> list[str]:
@@ -36,6 +39,7 @@ def emulator(
         int,
         typer.Option(
             min=0,
+            max=MAX_SEED,
             help="Create this many schools (ids from 1000), authorised for 8 and 9; added to "
             "what the database already holds.",
         ),

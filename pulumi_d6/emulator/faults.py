@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
+MAX_PENDING = 1_000
+
 
 class FaultKind(str, Enum):
     STATUS = "status"  # a d6-style JSON error with this status (and optional Retry-After)
@@ -50,9 +52,13 @@ class FaultBook:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
 
-    def add(self, fault: Fault) -> None:
+    def add(self, fault: Fault) -> bool:
+        """False (and nothing added) when ``MAX_PENDING`` faults are already waiting."""
         with self._lock:
+            if len(self._faults) >= MAX_PENDING:
+                return False
             self._faults.append(fault)
+            return True
 
     def take(self, method: str, route: str) -> Fault | None:
         with self._lock:

@@ -7,12 +7,19 @@ import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from ..settings import is_loopback_host
 from .faults import Fault, FaultKind
 from .runtime import Emulator
-from .wire import RATE_LIMIT_MESSAGE, route_of, v1_error, v2_error
+from .wire import (
+    BAD_CREDENTIALS,
+    RATE_LIMIT_MESSAGE,
+    route_of,
+    v1_empty_listing,
+    v2_error,
+    v2_page,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -21,8 +28,10 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 TRANSPORT_KEY = "pulumi_d6.transport"
+MAX_BODY_BYTES = 64 * 1024  # d6's bodies are a few dozen bytes
+TOO_LARGE = "The request body is too large"
 _STATUS_MESSAGES = {
-    401: "Invalid API credentials",
+    401: BAD_CREDENTIALS,
     429: RATE_LIMIT_MESSAGE,
     500: "Internal server error which has been logged and being attended to.",
     502: "Bad Gateway",
@@ -35,8 +44,12 @@ _HTML_PAGE = (
 )
 
 
+class _BodyTooLarge(Exception):
+    pass
+
+
 class EmulatorMiddleware:
-    """Admin access control, rate limiting, fault injection and the request log."""
+    """Admin access control, body size limit, rate limiting, fault injection, request log."""
 
     def __init__(self, app: ASGIApp, emulator: Emulator) -> None:
         self.app = app
@@ -52,12 +65,24 @@ class EmulatorMiddleware:
             if not client or not is_loopback_host(str(client[0])):
                 await _send(send, v2_error(403, "the emulator admin API is loopback-only"))
                 return
-            await self.app(scope, receive, send)
+        if _declared_length(scope) > MAX_BODY_BYTES:
+            await _send(send, v2_error(413, TOO_LARGE))
             return
-        if not path.startswith("/api"):
-            await self.app(scope, receive, send)
-            return
-        await self._api(scope, receive, send)
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            if path.startswith("/api"):
+                await self._api(scope, _limited(receive), tracking_send)
+            else:
+                await self.app(scope, _limited(receive), tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _send(send, v2_error(413, TOO_LARGE))
 
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
         emu = self.emulator
@@ -112,12 +137,9 @@ class EmulatorMiddleware:
             await _send(send, Response(body, status_code=200, media_type="application/json"))
         elif fault.kind is FaultKind.EMPTY_LISTING:
             if scope["path"].startswith("/api/v1"):
-                description = "No client-authorised integrations found"
-                await _send(send, v1_error(404, "Not found", description))
+                await _send(send, v1_empty_listing())
             else:
-                cfg = self.emulator.config
-                meta = {"limit": cfg.page_size, "max_allowed_limit": cfg.max_page_size}
-                await _send(send, JSONResponse({"data": [], "meta": meta}))
+                await _send(send, v2_page([], self.emulator.config))
         elif fault.kind is FaultKind.EMPTY_BODY:
             await _send(send, Response(b"", status_code=200, media_type="application/json"))
         elif fault.kind is FaultKind.DROP:
@@ -134,6 +156,29 @@ class EmulatorMiddleware:
                 )
                 await send({"type": "http.response.body", "body": b"{", "more_body": True})
         return True
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
+
+
+def _limited(receive: Receive) -> Receive:
+    """``receive`` that stops a body (chunked, so of no declared length) past the limit."""
+    received = 0
+
+    async def limited() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise _BodyTooLarge
+        return message
+
+    return limited
 
 
 async def _buffered(receive: Receive) -> Receive:

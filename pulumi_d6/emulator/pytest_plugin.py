@@ -11,7 +11,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
+try:
+    import pytest
+except ModuleNotFoundError as _missing:  # the release check imports it without pytest
+    raise ModuleNotFoundError(
+        "pulumi_d6.emulator.pytest_plugin needs pytest and the emulator: "
+        "pip install 'pulumi-d6[testing]'",
+        name=_missing.name,
+    ) from None
 
 from ..settings import stack_config_for
 from .admin import EmulatorAdmin

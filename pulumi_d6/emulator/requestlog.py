@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 MAX_ENTRIES = 10_000
+MAX_COUNTERS = 1_000  # distinct (method, route, status); unknown paths are routes of their own
+OTHER_ROUTES = "(other routes)"
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,10 @@ class RequestLog:
         entry = Entry(method, route, path, query, status, fault, time.time())
         with self._lock:
             self._total += 1
-            self._counts[(method, route, status)] += 1
+            key = (method, route, status)
+            if key not in self._counts and len(self._counts) >= MAX_COUNTERS:
+                key = (method, OTHER_ROUTES, status)  # a flood of made-up paths stays bounded
+            self._counts[key] += 1
             self._entries.append(entry)
             if len(self._entries) > MAX_ENTRIES:
                 del self._entries[: len(self._entries) - MAX_ENTRIES]

@@ -19,7 +19,7 @@ class TokenBucket:
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
-        self.capacity = max(1.0, rate)
+        self.capacity: float = max(1.0, rate)
         self._tokens = self.capacity
         self._stamp = time.monotonic()
         self._lock = threading.Lock()
@@ -42,9 +42,12 @@ class Emulator:
     def __init__(self, config: EmulatorConfig, store: Store) -> None:
         self.config = config
         self.store = store
-        self.faults = FaultBook()
-        self.log = RequestLog()
-        self.limiter = TokenBucket(config.rate_limit) if config.rate_limit else None
+        self.faults: FaultBook = FaultBook()
+        self.log: RequestLog = RequestLog()
+        self.limiter: TokenBucket | None = (
+            TokenBucket(config.rate_limit) if config.rate_limit else None
+        )
+        self.resetting = threading.Lock()  # held by the one admin reset allowed at a time
 
     def credentials_ok(self, request: Request) -> bool:
         user = request.headers.get("http-x-username", "")

@@ -12,7 +12,7 @@ import socket
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -21,6 +21,9 @@ from .app import create_app
 from .config import EmulatorConfig
 from .middleware import TRANSPORT_KEY, Scope
 from .store import Store
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 try:  # httptools parses HTTP in C, several times faster than h11 (pure Python)
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as BaseProtocol
@@ -82,13 +85,13 @@ class EmulatorServer:
         log_level: str = "warning",
         access_log: bool = False,
     ) -> None:
-        self.config = config or EmulatorConfig()
-        self.store = Store(db)
+        self.config: EmulatorConfig = config or EmulatorConfig()
+        self.store: Store = Store(db)
         if reset:
             self.store.reset(seed)  # forget what the database held, then seed
         elif seed:
             self.store.seed(seed)  # adds to what the database holds
-        self.app = create_app(self.config, self.store)
+        self.app: FastAPI = create_app(self.config, self.store)
         self.host = host
         self._socket = bind_socket(host, port)
         self.port: int = self._socket.getsockname()[1]

@@ -14,6 +14,10 @@ from pathlib import Path
 
 DEFAULT_API_TYPES = {8: "Admin+ API", 9: "Curriculum+ API"}
 FIRST_SCHOOL_ID = 1000
+MAX_ID = 2**53 - 1  # the largest id a JSON double (and so the Pulumi engine) carries exactly
+MAX_SEED = 50_000  # schools one seed may create (100,000 integrations, a few seconds)
+MAX_INTEGRATIONS = 250_000  # what the emulator holds at most, however it is filled
+SEED_CHUNK = 500  # schools written per hold of the store lock, so other requests interleave
 
 _PLACES = (
     "Greenfield", "Riverside", "Hilltop", "Oakridge", "Sunnyvale", "Westbrook", "Lakeside",
@@ -44,6 +48,14 @@ SELECT i.school_id, s.name, s.admin_email_address, s.telephone_calling_code,
        s.telephone_number, i.api_type_id, t.name, i.active
 FROM integrations i JOIN schools s ON s.id = i.school_id JOIN api_types t ON t.id = i.api_type_id
 """
+
+
+class StoreFull(Exception):
+    """Refused: the store would hold more than ``MAX_INTEGRATIONS`` integrations."""
+
+
+class SeedTooLarge(ValueError):
+    """Refused: a seed above ``MAX_SEED``."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,7 @@ class Store:
     """Thread-safe SQLite state. ``path`` may be ``":memory:"``."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:
-        self.path = str(path)
+        self.path: str = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -109,6 +121,7 @@ class Store:
 
     def reset(self, seed: int = 0) -> None:
         """Forget every school and integration, then seed ``seed`` schools."""
+        _check_seed(seed)
         with self._lock:
             self._db.execute("BEGIN")
             self._db.execute("DELETE FROM integrations")
@@ -117,18 +130,27 @@ class Store:
         self.seed(seed)
 
     def seed(self, count: int) -> int:
-        """Schools 1000.. authorised for API types 8 and 9, inactive; existing ones are kept."""
-        with self._lock:
-            self._db.execute("BEGIN")
-            for school_id in range(FIRST_SCHOOL_ID, FIRST_SCHOOL_ID + count):
-                self._insert_school(generated_school(school_id))
-                for type_id in DEFAULT_API_TYPES:
-                    self._db.execute(
-                        "INSERT OR IGNORE INTO integrations (school_id, api_type_id, active) "
-                        "VALUES (?, ?, 0)",
-                        (school_id, type_id),
-                    )
-            self._db.execute("COMMIT")
+        """Schools 1000.. authorised for API types 8 and 9, inactive; existing ones are kept.
+
+        Written in chunks of ``SEED_CHUNK`` schools, each its own transaction under the lock, so
+        a large seed never keeps the API waiting for more than one chunk.
+        """
+        _check_seed(count)
+        if self.counts()["integrations"] + count * len(DEFAULT_API_TYPES) > MAX_INTEGRATIONS:
+            raise StoreFull(f"the emulator holds at most {MAX_INTEGRATIONS} integrations")
+        last = FIRST_SCHOOL_ID + count
+        for first in range(FIRST_SCHOOL_ID, last, SEED_CHUNK):
+            ids = range(first, min(first + SEED_CHUNK, last))
+            with self._lock:
+                self._db.execute("BEGIN")
+                for school_id in ids:
+                    self._insert_school(generated_school(school_id))
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO integrations (school_id, api_type_id, active) "
+                    "VALUES (?, ?, 0)",
+                    [(school_id, type_id) for school_id in ids for type_id in DEFAULT_API_TYPES],
+                )
+                self._db.execute("COMMIT")
         return count
 
     def _insert_school(self, school: School, *, replace: bool = False) -> None:
@@ -145,10 +167,6 @@ class Store:
             ),
         )
 
-    def add_school(self, school: School) -> None:
-        with self._lock:
-            self._insert_school(school, replace=True)
-
     def add_api_type(self, type_id: int, name: str) -> None:
         with self._lock:
             self._db.execute(
@@ -160,11 +178,30 @@ class Store:
             row = self._db.execute("SELECT 1 FROM api_types WHERE id = ?", (type_id,)).fetchone()
         return row is not None
 
-    def authorise(self, school_id: int, api_type_id: int, *, active: bool = False) -> Integration:
-        """What a school does in d6+: authorise the integrator for one API type."""
+    def authorise(
+        self,
+        school_id: int,
+        api_type_id: int,
+        *,
+        active: bool = False,
+        school: School | None = None,
+        api_type: str | None = None,
+    ) -> Integration:
+        """What a school does in d6+: authorise the integrator for one API type.
+
+        ``school`` and ``api_type`` replace the generated details; all in one hold of the lock,
+        and nothing is written when the store is full.
+        """
         with self._lock:
-            self._insert_school(generated_school(school_id))
-            if not self.api_type_exists(api_type_id):
+            if self.get(school_id, api_type_id) is None and self._full():
+                raise StoreFull(f"the emulator holds at most {MAX_INTEGRATIONS} integrations")
+            if school is not None:
+                self._insert_school(school, replace=True)
+            else:
+                self._insert_school(generated_school(school_id))
+            if api_type is not None:
+                self.add_api_type(api_type_id, api_type)
+            elif not self.api_type_exists(api_type_id):
                 self.add_api_type(api_type_id, f"API type {api_type_id}")
             self._db.execute(
                 "INSERT INTO integrations (school_id, api_type_id, active) VALUES (?, ?, ?) "
@@ -241,6 +278,15 @@ class Store:
             rows = self._db.execute(sql, args).fetchall()
         return [_integration(row) for row in rows]
 
+    def _full(self) -> bool:
+        """Revoked schools and made-up API types stay, so they count against the limit too."""
+        with self._lock:
+            sizes = self._db.execute(
+                "SELECT (SELECT COUNT(*) FROM integrations), (SELECT COUNT(*) FROM schools), "
+                "(SELECT COUNT(*) FROM api_types)"
+            ).fetchone()
+        return bool(max(sizes) >= MAX_INTEGRATIONS)
+
     def counts(self) -> dict[str, int]:
         with self._lock:
             schools = self._db.execute("SELECT COUNT(*) FROM schools").fetchone()[0]
@@ -248,6 +294,11 @@ class Store:
                 "SELECT COUNT(*), COALESCE(SUM(active), 0) FROM integrations"
             ).fetchone()
         return {"schools": schools, "integrations": total, "active": active}
+
+
+def _check_seed(count: int) -> None:
+    if not 0 <= count <= MAX_SEED:
+        raise SeedTooLarge(f"seed must be between 0 and {MAX_SEED}")
 
 
 def _integration(row: tuple[object, ...]) -> Integration:

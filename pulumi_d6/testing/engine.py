@@ -29,7 +29,7 @@ from ..integration import RESOURCE_TYPE as TYPE
 from ..provider import ClientIntegrationProvider
 from .processes import drain
 
-UNKNOWN = rpc.UNKNOWN
+UNKNOWN: str = rpc.UNKNOWN
 SECRET_KEYS = frozenset({"d6:password"})
 
 
@@ -47,7 +47,7 @@ class EngineError(Exception):
 
     def __init__(self, method: str, error: grpc.RpcError) -> None:
         self.method = method
-        self.code = error.code()
+        self.code: grpc.StatusCode = error.code()
         self.details: str = error.details() or ""
         super().__init__(f"{method} failed: {self.details}")
 
@@ -66,7 +66,7 @@ class ProviderProcess:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("D6_")}
         full_env.update(env or {})
         full_env["PULUMI_PROJECT"] = PROJECT
-        self.proc = subprocess.Popen(
+        self.proc: subprocess.Popen[str] = subprocess.Popen(
             [sys.executable, "-u", "-m", "pulumi.dynamic"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -81,7 +81,7 @@ class ProviderProcess:
             raise RuntimeError(
                 f"provider did not print its port: {line!r} {self.proc.stderr.read()}"
             )
-        self.port = int(line)
+        self.port: int = int(line)
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self._drains = [
@@ -90,9 +90,11 @@ class ProviderProcess:
         ]
         for thread in self._drains:
             thread.start()
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
-        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
-        self.provider = serialize_provider(ClientIntegrationProvider())
+        self.channel: grpc.Channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+        self.stub: provider_pb2_grpc.ResourceProviderStub = provider_pb2_grpc.ResourceProviderStub(
+            self.channel
+        )
+        self.provider: str = serialize_provider(ClientIntegrationProvider())
         if config is not None:
             self.configure(config)
 

@@ -45,8 +45,8 @@ class EmulatorProcess:
             full += ["--port", "0"]
         if "--db" not in args:
             full += ["--db", ":memory:"]
-        self.command = [*full, *args]
-        self.proc = subprocess.Popen(
+        self.command: list[str] = [*full, *args]
+        self.proc: subprocess.Popen[str] = subprocess.Popen(
             self.command,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -57,7 +57,7 @@ class EmulatorProcess:
         self._out: list[str] = []
         self._err: list[str] = []
         assert self.proc.stdout is not None
-        self.first_line = self.proc.stdout.readline()
+        self.first_line: str = self.proc.stdout.readline()
         self._drains = [
             threading.Thread(target=drain, args=(self.proc.stdout, self._out), daemon=True),
             threading.Thread(target=drain, args=(self.proc.stderr, self._err), daemon=True),
@@ -68,10 +68,10 @@ class EmulatorProcess:
             self.stop()
             said = " ".join((self.first_line + self.errors).split()).removeprefix("error: ")
             raise EmulatorStartError(f"the d6 emulator did not start: {said}")
-        self.base_url = self.first_line.strip().removeprefix(BANNER)
-        self.url = self.base_url.removesuffix("/api")
-        self.admin_url = f"{self.url}/_emulator"
-        self.admin = EmulatorAdmin(self.admin_url)
+        self.base_url: str = self.first_line.strip().removeprefix(BANNER)
+        self.url: str = self.base_url.removesuffix("/api")
+        self.admin_url: str = f"{self.url}/_emulator"
+        self.admin: EmulatorAdmin = EmulatorAdmin(self.admin_url)
 
     @property
     def output(self) -> str:

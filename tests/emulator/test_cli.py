@@ -16,8 +16,7 @@ from pulumi_d6 import cli
 from pulumi_d6.declarations import ProgramConfigError, parse_integrations
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 from pulumi_d6.program import main as root_program
-
-from ..mocking import run_program
+from pulumi_d6.testing import run_program
 
 runner = CliRunner()
 PASSWORD = "Cli-Test-Pw-6604"
@@ -156,8 +155,11 @@ def test_codegen_yaml_round_trips_into_the_root_program(
     ]
     assert "# Greenfield Primary School" in result.stdout
     assert len(parse_integrations(config["d6-integrations:integrations"])) == 2
-    mocks, _ = run_program(monkeypatch, root_program, config)
-    assert sorted(mocks.keys) == [(1000, 8, True), (1002, 9, True)]
+    run = run_program(root_program, config)
+    assert sorted((i.school_id, i.api_type_id, i.active) for i in run.integrations) == [
+        (1000, 8, True),
+        (1002, 9, True),
+    ]
 
 
 def test_codegen_python_is_a_runnable_program(
@@ -169,8 +171,8 @@ def test_codegen_python_is_a_runnable_program(
     source = result.stdout
     assert 'ClientIntegration("school-1001-api-8", school_id=1001, api_type_id=8)' in source
     program = compile(source, "generated.py", "exec")
-    mocks, _ = run_program(monkeypatch, lambda: exec(program, {}), {})  # noqa: S102
-    assert [a.name for a in mocks.created] == ["school-1001-api-8"]
+    run = run_program(lambda: exec(program, {}))  # noqa: S102
+    assert [a.name for a in run.integrations] == ["school-1001-api-8"]
 
 
 def test_codegen_with_nothing_active(emu: RunningEmulator) -> None:
@@ -223,7 +225,7 @@ def test_the_program_codegen_write_and_drift_refuse_alike(
     stack = tmp_path / "Pulumi.dev.yaml"
     stack.write_text("config:\n" + declared)
     with pytest.raises(ProgramConfigError) as err:
-        run_program(monkeypatch, root_program, yaml.safe_load(stack.read_text())["config"])
+        run_program(root_program, yaml.safe_load(stack.read_text())["config"])
     assert str(err.value).startswith(refusal)
     for command in (["codegen", "--write", str(stack)], ["drift", "--stack-config", str(stack)]):
         result = invoke(emu, *command)

@@ -16,8 +16,11 @@ import pytest
 import requests
 
 from pulumi_d6.emulator import EmulatorServer, create_app
+from pulumi_d6.emulator import store as store_module
+from pulumi_d6.emulator.faults import MAX_PENDING
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
-from pulumi_d6.emulator.store import Store, generated_school
+from pulumi_d6.emulator.requestlog import MAX_COUNTERS, OTHER_ROUTES, RequestLog
+from pulumi_d6.emulator.store import MAX_SEED, Store, generated_school
 
 Factory = Callable[..., RunningEmulator]
 AUTH = {"HTTP-X-USERNAME": "demo", "HTTP-X-PASSWORD": "demo"}
@@ -176,6 +179,15 @@ def test_state_accepts_the_boolean_rule(
     assert d6_emulator.admin.is_active(1000, 8) is active
 
 
+def test_ids_as_digit_strings_are_accepted_as_the_schema_says(
+    d6_emulator: RunningEmulator,
+) -> None:
+    d6_emulator.admin.authorise(1000, 8)
+    r = change(d6_emulator, {"school_id": "0001000", "api_type_id": "8", "state": "1"})
+    assert r.status_code == 200
+    assert d6_emulator.admin.is_active(1000, 8) is True
+
+
 def test_not_authorised_school(d6_emulator: RunningEmulator) -> None:
     r = change(d6_emulator, {"school_id": 4242, "api_type_id": 8, "state": True})
     assert r.status_code == 401
@@ -204,6 +216,21 @@ def test_not_authorised_school(d6_emulator: RunningEmulator) -> None:
         (
             {"school_id": 1000, "api_type_id": 8, "state": 2},
             {"state": "The State must be a boolean"},
+        ),
+        (
+            {"school_id": 1000, "api_type_id": 8, "state": 1.0},
+            {"state": "The State must be a boolean"},
+        ),
+        (
+            {"school_id": "1234567890123456", "api_type_id": 8, "state": 1},
+            {"school_id": "The school_id must be an integer"},
+        ),
+        (
+            {"school_id": 2**53, "api_type_id": " 8", "state": 1},
+            {
+                "school_id": "The school_id must be an integer",
+                "api_type_id": "The api_type_id must be an integer",
+            },
         ),
         (
             {"school_id": "x", "api_type_id": 8, "state": 1},
@@ -565,3 +592,231 @@ def test_hostile_ids_get_a_validation_error_not_a_crash(
         f"{d6_emulator.base_url}/v1/settings/clients/{value}", headers=headers, timeout=10
     )
     assert v1.status_code == 400
+
+
+# ------------------------------------------------- the schema and 405 Allow
+
+
+def test_openapi_documents_every_route_with_unique_ids_and_the_credential_headers(
+    d6_emulator: RunningEmulator,
+) -> None:
+    schema = requests.get(f"{d6_emulator.server.url}/openapi.json", timeout=10).json()
+    operations = {
+        (method.upper(), path): op
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+    }
+    ids = [op["operationId"] for op in operations.values()]
+    assert len(ids) == len(set(ids)) == 17
+    schemes = schema["components"]["securitySchemes"]
+    assert {s["name"] for s in schemes.values()} == {"HTTP-X-USERNAME", "HTTP-X-PASSWORD"}
+    v2_patch = operations[("PATCH", "/api/v2/settings/clientintegrations")]
+    v2_post = operations[("POST", "/api/v2/settings/clientintegrations")]
+    assert v2_patch["security"] == [{"d6Username": [], "d6Password": []}]
+    assert set(v2_patch["responses"]) == {"200", "400", "401", "404", "405", "413", "429"}
+    assert v2_patch["requestBody"] == v2_post["requestBody"]
+    assert v2_patch["responses"]["405"]["headers"].keys() == {"Allow"}
+    assert v2_patch["responses"]["429"]["headers"].keys() == {"Retry-After"}
+    listing = operations[("GET", "/api/v2/settings/clientintegrations")]
+    assert set(listing["responses"]) == set(v2_patch["responses"])
+    health = operations[("GET", "/_emulator/health")]
+    assert set(health["responses"]) == {"200", "403", "413"}
+    params = {p["name"]: p["schema"] for p in listing["parameters"]}
+    assert params.keys() == {"school_id", "api_type_id", "limit", "cursor", "reverse_order"}
+    assert (params["limit"]["minimum"], params["limit"]["maximum"]) == (1, 50)
+    v1_patch = operations[("PATCH", "/api/v1/settings/clients/{school_login_id}")]
+    assert {"200", "204"} <= set(v1_patch["responses"])
+    assert "content" not in v1_patch["responses"]["204"]
+    seed = schema["components"]["schemas"]["ResetBody"]["properties"]["seed"]
+    assert (seed["minimum"], seed["maximum"]) == (0, MAX_SEED)
+
+
+def test_the_limit_bound_in_the_schema_is_the_emulators_own(d6_emulator_factory: Factory) -> None:
+    emu = d6_emulator_factory(page_size=3, max_page_size=7)
+    schema = requests.get(f"{emu.server.url}/openapi.json", timeout=10).json()
+    listing = schema["paths"]["/api/v2/settings/clientintegrations"]["get"]
+    limit = next(p for p in listing["parameters"] if p["name"] == "limit")
+    assert limit["schema"]["maximum"] == 7
+
+
+def test_405_names_every_method_the_path_serves(d6_emulator: RunningEmulator) -> None:
+    r = requests.delete(v2(d6_emulator), headers=AUTH, timeout=10)
+    assert r.status_code == 405
+    assert r.headers["Allow"] == "GET, PATCH, POST"
+    assert r.json() == {"success": False, "message": "Method not allowed"}
+    assert requests.put(v1(d6_emulator, 1000), timeout=10).headers["Allow"] == "GET, PATCH"
+
+
+def test_a_switched_off_change_method_answers_405_with_allow(d6_emulator_factory: Factory) -> None:
+    emu = d6_emulator_factory(seed=1, v2_state_methods=frozenset({"POST"}))
+    r = change(emu, {"school_id": 1000, "api_type_id": 8, "state": 1}, "PATCH")
+    assert r.status_code == 405
+    assert r.headers["Allow"] == "GET, POST"
+
+
+# --------------------------------------- no request can stop the emulator
+
+
+def _admin_post(emu: RunningEmulator, path: str, **kwargs: Any) -> requests.Response:
+    return requests.post(f"{emu.server.admin_url}{path}", timeout=10, **kwargs)
+
+
+@pytest.mark.parametrize("seed", [140007355, 10**8, MAX_SEED + 1, -1])
+def test_a_seed_out_of_bounds_is_a_fast_4xx_and_changes_nothing(
+    d6_emulator: RunningEmulator, seed: int
+) -> None:
+    d6_emulator.admin.reset(seed=2)
+    started = time.perf_counter()
+    r = _admin_post(d6_emulator, "/reset", json={"seed": seed})
+    assert time.perf_counter() - started < 1.0
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "seed"]
+    assert d6_emulator.admin.health()["integrations"] == 4
+    assert get(v2(d6_emulator)).status_code == 200
+
+
+def test_the_largest_seed_leaves_the_api_answering_meanwhile(
+    d6_emulator: RunningEmulator,
+) -> None:
+    done = threading.Event()
+
+    def seed() -> int:
+        try:
+            return _admin_post(d6_emulator, "/reset", json={"seed": MAX_SEED}).status_code
+        finally:
+            done.set()
+
+    with ThreadPoolExecutor(1) as pool:
+        seeding = pool.submit(seed)
+        slowest, answered = 0.0, 0
+        while not done.is_set():
+            started = time.perf_counter()
+            health = requests.get(f"{d6_emulator.server.admin_url}/health", timeout=10)
+            listing = get(v2(d6_emulator), limit=1)
+            slowest = max(slowest, time.perf_counter() - started)
+            assert (health.status_code, listing.status_code) == (200, 200)
+            answered += 1
+        assert seeding.result() == 200
+    assert answered >= 2, "the API answered while the seed was written"
+    assert slowest < 1.0, "no request waited for the whole seed"
+    assert d6_emulator.admin.health()["integrations"] == 2 * MAX_SEED
+
+
+def test_a_second_reset_while_one_runs_is_refused_at_once(d6_emulator: RunningEmulator) -> None:
+    emu = d6_emulator.server.app.state.emulator
+    with emu.resetting:  # as if a reset were running
+        started = time.perf_counter()
+        r = _admin_post(d6_emulator, "/reset", json={"seed": 1})
+        assert time.perf_counter() - started < 1.0
+    assert r.status_code == 409
+    assert r.json() == {"success": False, "message": "another reset is running"}
+    assert d6_emulator.admin.health()["schools"] == 0
+
+
+def test_a_flood_of_large_resets_runs_one_and_refuses_the_rest_fast(
+    d6_emulator: RunningEmulator,
+) -> None:
+    barrier = threading.Barrier(6)
+
+    def reset(_: int) -> tuple[int, float]:
+        barrier.wait()
+        started = time.perf_counter()
+        status = _admin_post(d6_emulator, "/reset", json={"seed": MAX_SEED}).status_code
+        return status, time.perf_counter() - started
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(reset, range(6)))
+        assert requests.get(f"{d6_emulator.server.admin_url}/health", timeout=10).ok
+    refused = [seconds for status, seconds in answers if status == 409]
+    assert sorted({status for status, _ in answers}) == [200, 409]
+    assert max(refused) < 1.0, "a refused reset does not wait for the running one"
+    assert get(v2(d6_emulator)).status_code == 200
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_huge_body_is_a_fast_413_and_the_api_keeps_answering(
+    d6_emulator: RunningEmulator, chunked: bool
+) -> None:
+    d6_emulator.admin.reset(seed=1)
+    huge = b'{"school_id": 1000, "api_type_id": 8, "state": 1, "pad": "' + b"x" * 10**7 + b'"}'
+    body: Any = iter([huge[i : i + 65536] for i in range(0, len(huge), 65536)]) if chunked else huge
+    headers = {**AUTH, "Content-Type": "application/json"}
+    started = time.perf_counter()
+    try:
+        r = requests.patch(v2(d6_emulator), data=body, headers=headers, timeout=10)
+    except requests.exceptions.ConnectionError:
+        pytest.fail("the emulator must answer, not drop the connection")
+    assert time.perf_counter() - started < 1.0
+    assert r.status_code == 413
+    assert r.json() == {"success": False, "message": "The request body is too large"}
+    assert d6_emulator.admin.is_active(1000, 8) is False
+    for admin_path in ("/authorisations", "/faults", "/reset"):
+        assert _admin_post(d6_emulator, admin_path, data=huge[: 10**6]).status_code == 413
+    assert get(v2(d6_emulator)).status_code == 200
+
+
+def test_a_flood_of_faults_is_refused_past_the_cap(d6_emulator: RunningEmulator) -> None:
+    fault = {"kind": "status", "route": "/nowhere"}
+    with requests.Session() as session:
+        statuses = [
+            session.post(f"{d6_emulator.server.admin_url}/faults", json=fault, timeout=10)
+            for _ in range(MAX_PENDING + 5)
+        ]
+    assert [r.status_code for r in statuses].count(200) == MAX_PENDING
+    assert statuses[-1].status_code == 409
+    assert statuses[-1].json()["message"] == "too many pending faults: clear them first"
+    assert len(d6_emulator.admin.pending_faults()) == MAX_PENDING
+    assert get(v2(d6_emulator)).status_code == 200
+
+
+def test_authorisations_past_the_store_limit_are_refused(
+    d6_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "MAX_INTEGRATIONS", 3)
+    for school in (1, 2, 3):
+        d6_emulator.admin.authorise(school, 8)
+    refused = _admin_post(d6_emulator, "/authorisations", json={"school_id": 4, "api_type_id": 8})
+    assert refused.status_code == 409
+    assert refused.json()["message"] == "the emulator holds at most 3 integrations"
+    assert d6_emulator.admin.integration(4, 8) is None
+    assert d6_emulator.admin.authorise(3, 8).school_id == 3, "an existing one is still fine"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/authorisations", {"school_id": 2**53, "api_type_id": 8}, "school_id"),
+        ("/authorisations", {"school_id": 1, "api_type_id": 8, "school_name": "x" * 201},
+         "school_name"),
+        ("/authorisations", {"school_id": 1, "api_type_id": 8, "active": 0}, "active"),
+        ("/faults", {"kind": "status", "count": 10**6}, "count"),
+        ("/faults", {"kind": "status", "status": 200}, "status"),
+        ("/faults", {"kind": "delay", "delay_seconds": 3600}, "delay_seconds"),
+        ("/faults", {"kind": "status", "retry_after": "1\r\nX-Evil: 1"}, "retry_after"),
+        ("/faults", {"kind": "status", "method": "patch"}, "method"),
+    ],
+)  # fmt: skip
+def test_admin_inputs_are_bounded(
+    d6_emulator: RunningEmulator, path: str, body: dict[str, Any], field: str
+) -> None:
+    r = _admin_post(d6_emulator, path, json=body)
+    assert r.status_code == 422
+    assert [e["loc"][-1] for e in r.json()["detail"]] == [field]
+
+
+def test_admin_path_ids_and_log_size_are_bounded(d6_emulator: RunningEmulator) -> None:
+    admin = d6_emulator.server.admin_url
+    assert requests.get(f"{admin}/integrations/{2**63}/8", timeout=10).status_code == 422
+    assert requests.delete(f"{admin}/authorisations/0/8", timeout=10).status_code == 422
+    too_many = requests.get(f"{admin}/requests", params={"last": 10**9}, timeout=10)
+    assert too_many.status_code == 422
+
+
+def test_the_request_counts_stay_bounded_under_made_up_paths() -> None:
+    log = RequestLog()
+    for n in range(MAX_COUNTERS + 50):
+        log.record("GET", f"/api/made-up/{n}", f"/api/made-up/{n}", "", 404, None)
+    counts = log.snapshot(last=0)["counts"]
+    assert len(counts) == MAX_COUNTERS + 1
+    assert {"method": "GET", "route": OTHER_ROUTES, "status": 404, "count": 50} in counts
+    assert log.snapshot(last=0)["total"] == MAX_COUNTERS + 50

@@ -9,8 +9,7 @@ import pytest
 import yaml
 
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
-
-from ..mocking import run_program
+from pulumi_d6.testing import run_program
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -24,15 +23,16 @@ def test_each_program_example_is_a_pulumi_project(name: str) -> None:
     assert "-e ../.." in requirements
 
 
-def test_basic_declares_two_schools(monkeypatch: pytest.MonkeyPatch) -> None:
-    mocks, exports = run_program(
-        monkeypatch,
-        lambda: runpy.run_path(str(EXAMPLES / "basic" / "__main__.py")),
-        {},
-        project="d6-basic",
+def test_basic_declares_two_schools() -> None:
+    run = run_program(
+        lambda: runpy.run_path(str(EXAMPLES / "basic" / "__main__.py")), project="d6-basic"
     )
-    assert sorted(mocks.keys) == [(1000, 8, True), (1001, 8, True), (1001, 9, True)]
-    assert exports["activeIds"] == ["1000/8", "1001/8", "1001/9"]
+    assert sorted((i.school_id, i.api_type_id, i.active) for i in run.integrations) == [
+        (1000, 8, True),
+        (1001, 8, True),
+        (1001, 9, True),
+    ]
+    assert run.exports["activeIds"] == ["1000/8", "1001/8", "1001/9"]
 
 
 def test_auto_activate_covers_every_authorised_school(
@@ -42,16 +42,16 @@ def test_auto_activate_covers_every_authorised_school(
     d6_emulator.admin.revoke(1004, 8)
     monkeypatch.setenv("D6_PASSWORD", d6_emulator.password)
     config = {"d6:baseUrl": d6_emulator.base_url, "d6:username": d6_emulator.username}
-    mocks, exports = run_program(
-        monkeypatch,
+    run = run_program(
         lambda: runpy.run_path(str(EXAMPLES / "auto_activate" / "__main__.py")),
         config,
+        listing=None,
         project="d6-auto-activate",
     )
     expected = [s for s in range(1000, 1007) if s != 1004]
-    assert sorted(k[0] for k in mocks.keys) == expected
-    assert {k[1] for k in mocks.keys} == {8}
-    assert exports == {"schools": expected, "count": 6}
+    assert sorted(i.school_id for i in run.integrations) == expected
+    assert {i.api_type_id for i in run.integrations} == {8}
+    assert run.exports == {"schools": expected, "count": 6}
 
 
 def test_github_actions_workflow() -> None:

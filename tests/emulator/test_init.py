@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +14,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from pulumi_d6 import cli, scaffold
+from pulumi_d6 import cli, pins, scaffold
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
-
-from ..mocking import run_program
+from pulumi_d6.testing import authorised, run_project
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Init-Test-Pw-4417"
 WORKFLOW = ".github/workflows/d6-integrations.yml"
+PIN = "pulumi-d6 @ git+https://github.com/acme/pulumi-d6.git@0123abc"
 runner = CliRunner()
 
 
@@ -47,11 +49,15 @@ def stack_config_of(path: Path) -> dict[str, Any]:
     return config
 
 
-def test_init_adopt_writes_a_ready_repository(
-    emu: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def spec(**fields: Any) -> scaffold.RepoSpec:
+    return scaffold.RepoSpec(**{"project": "d6-integrations", "pin": pins.Pin(PIN), **fields})
+
+
+def test_init_adopt_writes_a_ready_repository(emu: RunningEmulator, tmp_path: Path) -> None:
     repo = tmp_path / "my-d6"
-    result = invoke(emu, "init", str(repo), "--adopt", "--activate-all-authorised", "9")
+    result = invoke(
+        emu, "init", str(repo), "--adopt", "--activate-all-authorised", "9", "--requirement", PIN
+    )
     assert result.exit_code == 0, result.stderr
     files = every_file(repo)
     assert sorted(files) == sorted([*scaffold.TEMPLATE_FILES, "Pulumi.prod.yaml"])
@@ -67,7 +73,6 @@ def test_init_adopt_writes_a_ready_repository(
     config = stack_config_of(repo / "Pulumi.prod.yaml")
     assert config == {
         "d6:username": "demo",
-        "d6:baseUrl": emu.base_url,
         "d6:maxDeactivations": "10",
         "my-d6:activateAllAuthorised": [9],
         "my-d6:integrations": [
@@ -76,7 +81,9 @@ def test_init_adopt_writes_a_ready_repository(
             {"schoolId": 1003, "apiTypeId": 8},
         ],
     }
+    assert emu.base_url not in files["Pulumi.prod.yaml"], "D6_BASE_URL is read, never written"
     assert "# Greenfield Primary School" in files["Pulumi.prod.yaml"]
+    assert files["requirements.txt"].splitlines()[0] == PIN
     for text in files.values():
         assert PASSWORD not in text
         assert "d6:password:" not in text
@@ -93,22 +100,78 @@ def test_init_adopt_writes_a_ready_repository(
     assert set(workflow["env"]) == {"STACK"}  # no budget, no secret at workflow level
     assert "venv/" in files[".gitignore"].splitlines()
 
-    # The generated program, with the generated stack config: the adopted integrations plus
-    # every school authorised for API type 9.
-    monkeypatch.chdir(repo)
-    program = compile(files["__main__.py"], str(repo / "__main__.py"), "exec")
-    stack_config = {**config, "d6:password": PASSWORD}
-    run = lambda: exec(program, {})  # noqa: E731, S102 - the generated program, as Pulumi runs it
-    mocks, exports = run_program(monkeypatch, run, stack_config, "my-d6")
-    assert sorted(mocks.keys) == [
+    # The generated program, with the generated stack file: the adopted integrations plus
+    # every school d6 lists for API type 9.
+    listing = [authorised(1000, 9), authorised(1001, 9, active=True), authorised(1002, 9)]
+    run = run_project(repo, "prod", listing=listing)
+    assert sorted((i.school_id, i.api_type_id, i.active) for i in run.integrations) == [
         (1000, 8, True),
         (1000, 9, True),
         (1001, 9, True),
         (1002, 9, True),
         (1003, 8, True),
-        (1003, 9, True),
     ]
-    assert exports["activeCount"] == 6
+    assert run.exports["activeCount"] == 5
+
+
+def test_init_prints_every_file_and_config_key_it_wrote(tmp_path: Path) -> None:
+    repo = tmp_path / "estate"
+    result = runner.invoke(
+        cli.app,
+        ["init", str(repo), "--requirement", PIN, "--activate-all-authorised", "8",
+         "--base-url", "https://d6.example/api/", "--username", "me"],
+        env={"COLUMNS": "300"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    printed = result.stdout.splitlines()
+    for name in every_file(repo):
+        assert f"  {name}" in printed
+    keys = [
+        line.split(":", 2) for line in printed if line.startswith("  d6:") or "  estate:" in line
+    ]
+    assert [f"{k[0].strip()}:{k[1]}" for k in keys] == list(
+        stack_config_of(repo / "Pulumi.prod.yaml")
+    )
+    assert "  d6:baseUrl: https://d6.example/api (--base-url)" in printed
+    assert "  d6:username: me" not in printed, "init says where a value came from, not the value"
+    written = stack_config_of(repo / "Pulumi.prod.yaml")
+    assert (written["d6:baseUrl"], written["d6:username"]) == ("https://d6.example/api", "me")
+
+
+def test_init_writes_no_value_from_the_environment_but_the_username(tmp_path: Path) -> None:
+    env = {
+        "D6_USERNAME": "env-user",
+        "D6_BASE_URL": "http://127.0.0.1:33515/api",
+        "D6_API_VERSION": "v1",
+        "D6_MAX_DEACTIVATIONS": "99",
+        "D6_TIMEOUT_SECONDS": "5",
+    }
+    result = runner.invoke(cli.app, ["init", str(tmp_path / "r"), "--project", "estate"], env=env)
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "r" / "Pulumi.prod.yaml").read_text()
+    assert stack_config_of(tmp_path / "r" / "Pulumi.prod.yaml") == {
+        "d6:username": "env-user",
+        "d6:maxDeactivations": "10",
+        "estate:integrations": [],
+    }
+    assert "33515" not in text
+    assert "99" not in text
+
+
+def test_init_reads_the_username_through_settings(tmp_path: Path) -> None:
+    """D6_USERNAME is checked as a client checks it, so init never writes what a run refuses."""
+    result = runner.invoke(
+        cli.app, ["init", str(tmp_path / "r")], env={"D6_USERNAME": "demo\n", "COLUMNS": "300"}
+    )
+    assert result.exit_code == cli.EXIT_USAGE
+    assert "D6_USERNAME ends with a newline" in result.stderr
+    assert not (tmp_path / "r").exists()
+    flag = runner.invoke(
+        cli.app, ["init", str(tmp_path / "f"), "--username", "flag-user"], env={"D6_USERNAME": "e"}
+    )
+    assert flag.exit_code == 0, flag.stderr
+    assert stack_config_of(tmp_path / "f" / "Pulumi.prod.yaml")["d6:username"] == "flag-user"
+    assert "  d6:username: from --username" in flag.stdout.splitlines()
 
 
 def test_init_without_adopt_needs_no_credentials(tmp_path: Path) -> None:
@@ -125,9 +188,12 @@ def test_init_never_overwrites_without_force(emu: RunningEmulator, tmp_path: Pat
     (repo / "README.md").write_text("mine\n")
     (repo / "LICENSE").write_text("kept\n")
     before = every_file(repo)
-    result = invoke(emu, "init", str(repo), "--adopt")
+    result = invoke(emu, "init", str(repo), "--adopt", COLUMNS="300")
     assert result.exit_code == cli.EXIT_USAGE
-    assert "already has README.md; nothing was written. Pass --force" in result.stderr
+    assert (
+        "already has README.md; nothing was written. Pass --skip-existing to write only the "
+        "missing files, --force to overwrite them"
+    ) in result.stderr
     assert every_file(repo) == before
     forced = invoke(emu, "init", str(repo), "--force")
     assert forced.exit_code == 0
@@ -135,14 +201,79 @@ def test_init_never_overwrites_without_force(emu: RunningEmulator, tmp_path: Pat
     assert (repo / "LICENSE").read_text() == "kept\n"
 
 
+def test_init_skip_existing_fills_a_repository_created_on_github(
+    emu: RunningEmulator, tmp_path: Path
+) -> None:
+    repo = tmp_path / "made-on-github"
+    repo.mkdir()
+    (repo / "README.md").write_text("# made-on-github\nOur words.\n")
+    (repo / ".gitignore").write_text("*.log\n")
+    result = invoke(emu, "init", str(repo), "--adopt", "--skip-existing", COLUMNS="300")
+    assert result.exit_code == 0, result.stderr
+    assert (repo / "README.md").read_text() == "# made-on-github\nOur words.\n"
+    assert (repo / ".gitignore").read_text() == "*.log\n"
+    assert sorted(every_file(repo)) == sorted([*scaffold.TEMPLATE_FILES, "Pulumi.prod.yaml"])
+    assert "Kept 2 existing file(s) as they are: .gitignore, README.md" in result.stdout
+    assert "  README.md" not in result.stdout.splitlines()
+    assert "Wrote 6 file(s)" in result.stdout
+    again = invoke(emu, "init", str(repo), "--skip-existing")
+    assert again.exit_code == 0
+    assert "Wrote 0 file(s)" in again.stdout
+    assert "Config keys" not in again.stdout, "the stack file was kept, so no key was written"
+
+
+def test_the_generated_program_test_passes_in_the_generated_repository(tmp_path: Path) -> None:
+    repo = tmp_path / "estate"
+    args = ["init", str(repo), "--requirement", PIN, "--activate-all-authorised", "8,9"]
+    assert runner.invoke(cli.app, args, env={}).exit_code == 0
+    stack_file = repo / "Pulumi.prod.yaml"
+    stack_file.write_text(
+        stack_file.read_text().replace(
+            "  estate:integrations: []",
+            "  estate:integrations:\n    - schoolId: 7\n      apiTypeId: 8\n      active: false",
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("D6_", "PYTEST"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_program.py"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout
+
+
+def test_the_readme_testing_example_runs_in_a_generated_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (ROOT / "README.md").read_text().split("## Testing your program", 1)[1]
+    example = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    repo = tmp_path / "estate"
+    args = ["init", str(repo), "--requirement", PIN, "--activate-all-authorised", "9"]
+    assert runner.invoke(cli.app, args, env={}).exit_code == 0
+    monkeypatch.chdir(repo)
+    names: dict[str, Any] = {}
+    exec(compile(example, "README.md", "exec"), names)  # noqa: S102 - the README's own code
+    (test,) = [f for name, f in names.items() if name.startswith("test_")]
+    test()
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
         (["--project", "bad name!"], "is not a valid Pulumi project name"),
         (["--stack", "a/b"], "is not a valid Pulumi stack name"),
-        (["--activate-all-authorised", "8,x"], "--activate-all-authorised must be a whole number"),
+        (
+            ["--activate-all-authorised", "8,x"],
+            "--activate-all-authorised '8,x': activateAllAuthorised[1] must be a whole number",
+        ),
+        (
+            ["--activate-all-authorised", "8,9,8"],
+            "--activate-all-authorised '8,9,8': activateAllAuthorised[2] repeats API type 8",
+        ),
         (["--max-deactivations", "-1"], "--max-deactivations must be a whole number >= 0"),
         (["--base-url", "http://me:Url-Pw-5@d6.example/api"], "https://***@d6.example/api"),
+        (["--skip-existing", "--force"], "--skip-existing and --force cannot be used together"),
+        (["--requirement", "pulumi-d6"], "does not pin pulumi-d6 to a source"),
     ],
 )
 def test_init_refuses_bad_options_cleanly(
@@ -163,8 +294,25 @@ def test_init_adopt_with_bad_credentials_writes_nothing(
     assert not (tmp_path / "r").exists()
 
 
+def test_init_says_plainly_when_ci_cannot_install_the_pin(tmp_path: Path) -> None:
+    wheel = tmp_path / "dist" / "pulumi_d6-0.1.0-py3-none-any.whl"
+    local = f"pulumi-d6 @ {wheel.as_uri()}"
+    result = runner.invoke(
+        cli.app, ["init", str(tmp_path / "r"), "--requirement", local], env={"COLUMNS": "400"}
+    )
+    assert result.exit_code == 0, result.stderr
+    lines = (tmp_path / "r" / "requirements.txt").read_text().splitlines()
+    assert f"{local}  # local only" in lines
+    assert "warning: requirements.txt installs pulumi-d6 from a local path" in result.stderr
+    assert "which a CI runner cannot install" in result.stderr
+    assert "Run init again with --requirement 'pulumi-d6 @ git+https://" in result.stderr
+    fine = runner.invoke(cli.app, ["init", str(tmp_path / "ok"), "--requirement", PIN], env={})
+    assert "warning" not in fine.stderr
+    assert "local only" not in (tmp_path / "ok" / "requirements.txt").read_text()
+
+
 def test_the_example_workflow_is_what_init_writes() -> None:
-    written = scaffold.render(scaffold.RepoSpec(project="d6-integrations"))
+    written = scaffold.render(spec())
     example = (ROOT / "examples" / "github-actions" / "d6-integrations.yml").read_text()
     assert example == written[WORKFLOW]
 
@@ -180,60 +328,46 @@ def test_the_template_folder_is_a_pulumi_new_template() -> None:
     )
 
 
-# ----------------------------------------------------------- requirements
+def test_the_template_requirements_fail_loudly_until_edited(tmp_path: Path) -> None:
+    """Used as a `pulumi new` template, requirements.txt must never resolve a bare name."""
+    requirements = ROOT / "pulumi_d6" / "templates" / "d6-integrations" / "requirements.txt"
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "-r", requirements],
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "Invalid requirement: 'EDIT ME: replace this line with a pulumi-d6 source" in done.stderr
+    assert not re.search(r"^pulumi-d6\s*(==|$)", requirements.read_text(), re.M)
 
 
-class FakeDistribution:
-    def __init__(self, direct_url: str | None) -> None:
-        self.version = "0.1.0"
-        self.direct_url = direct_url
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_the_generated_readme_names_the_stack_and_its_yaml_reads(stack: str) -> None:
+    readme = scaffold.render(spec(project="acme-schools", stack=stack))["README.md"]
+    assert "<stack>" not in readme
+    assert f"pulumi stack select --create {stack}" in readme
+    assert f"## Declaring integrations (Pulumi.{stack}.yaml)" in readme
+    (block,) = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    config = yaml.safe_load(block)["config"]
+    assert config["acme-schools:activateAllAuthorised"] == [9]
+    lines = block.splitlines()
+    for number, line in enumerate(lines):
+        if line.lstrip().startswith("#"):
+            key = lines[number + 1]
+            indent = len(line) - len(line.lstrip())
+            assert indent == len(key) - len(key.lstrip()), f"comment not aligned: {line!r}"
+        else:
+            assert " #" not in line, f"trailing comments drift when the name changes: {line!r}"
 
-    def read_text(self, name: str) -> str | None:
-        return self.direct_url if name == "direct_url.json" else None
 
-
-@pytest.mark.parametrize(
-    ("direct_url", "line", "commented"),
-    [
-        (None, "pulumi-d6==0.1.0", False),
-        (
-            '{"url": "https://github.com/acme/pulumi-d6.git", '
-            '"vcs_info": {"vcs": "git", "commit_id": "0123abc", "requested_revision": "main"}}',
-            "pulumi-d6 @ git+https://github.com/acme/pulumi-d6.git@0123abc",
-            False,
-        ),
-        (
-            '{"url": "https://tok:Secret-77@git.acme/pulumi-d6.git", "vcs_info": {"vcs": "git", '
-            '"commit_id": "9f"}, "subdirectory": "py"}',
-            "pulumi-d6 @ git+https://git.acme/pulumi-d6.git@9f#subdirectory=py",
-            False,
-        ),
-        (
-            '{"url": "https://files.acme/pulumi_d6-0.1.0-py3-none-any.whl", '
-            '"archive_info": {"hashes": {}}}',
-            "pulumi-d6 @ https://files.acme/pulumi_d6-0.1.0-py3-none-any.whl",
-            False,
-        ),
-        (
-            '{"url": "file:///home/me/pulumi_d6-0.1.0.whl", "archive_info": {}}',
-            "pulumi-d6==0.1.0",
-            True,
-        ),
-        (
-            '{"url": "file:///home/me/pulumi-d6", "dir_info": {"editable": true}}',
-            "pulumi-d6==0.1.0",
-            True,
-        ),
-    ],
-)
-def test_requirements_pin_the_install_source(
-    monkeypatch: pytest.MonkeyPatch, direct_url: str | None, line: str, commented: bool
-) -> None:
-    monkeypatch.setattr("importlib.metadata.distribution", lambda _: FakeDistribution(direct_url))
-    text = scaffold.requirements_txt()
-    assert text.splitlines()[-1] == line
-    assert ("git+https://github.com/<owner>/pulumi-d6.git" in text) is commented
-    assert "Secret-77" not in text
+def test_init_help_reads_in_whole_sentences() -> None:
+    listing = runner.invoke(cli.app, ["--help"], env={"COLUMNS": "80"}).stdout
+    rows = [line.strip("│ ").rstrip() for line in listing.splitlines() if "│" in line]
+    start = next(i for i, row in enumerate(rows) if row.startswith("init "))
+    assert rows[start].endswith("Write a ready infrastructure repository for your d6"), rows
+    assert rows[start + 1].strip() == "integrations."
+    helped = runner.invoke(cli.app, ["init", "--help"], env={"COLUMNS": "300"}).stdout
+    for flag in ("--requirement", "--base-url", "--skip-existing", "--force"):
+        assert flag in helped
 
 
 # ---------------------------------------------------------- codegen --write
@@ -321,5 +455,5 @@ def test_init_checks_the_api_version_like_a_client(tmp_path: Path) -> None:
     allowed = runner.invoke(cli.app, ["init", str(tmp_path / "ok"), "--api-version", "1"], env=env)
     assert allowed.exit_code == 0, allowed.stderr
     config = stack_config_of(tmp_path / "ok" / "Pulumi.prod.yaml")
-    assert config["d6:baseUrl"] == "http://d6-emulator:8787/api"
+    assert "d6:baseUrl" not in config, "only --base-url writes it"
     assert config["d6:apiVersion"] == "v1"

@@ -12,10 +12,13 @@ import yaml
 from pulumi_d6.declarations import ProgramConfigError, parse_api_types, parse_integrations
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 from pulumi_d6.program import main
-
-from ..mocking import run_program
+from pulumi_d6.testing import ProgramRun, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def keys(run: ProgramRun) -> list[tuple[int, int, bool]]:
+    return [(i.school_id, i.api_type_id, i.active) for i in run.integrations]
 
 
 def d6(emu: RunningEmulator) -> dict[str, str]:
@@ -29,13 +32,12 @@ def test_declared_integrations(monkeypatch: pytest.MonkeyPatch) -> None:
             {"schoolId": 1001, "apiTypeId": 9, "active": False, "deactivateOnDestroy": False},
         ]
     }
-    mocks, exports = run_program(monkeypatch, main, config)
-    assert sorted(mocks.keys) == [(1000, 8, True), (1001, 9, False)]
-    by_name = {a.name: a for a in mocks.created}
+    run = run_program(main, config)
+    assert sorted(keys(run)) == [(1000, 8, True), (1001, 9, False)]
+    by_name = {a.name: a for a in run.integrations}
     assert sorted(by_name) == ["school-1000-api-8", "school-1001-api-9"]
     assert by_name["school-1001-api-9"].inputs["deactivate_on_destroy"] is False
-    assert all(a.typ == "pulumi-python:dynamic/d6:ClientIntegration" for a in mocks.created)
-    assert exports == {"managed": ["1000/8", "1001/9"], "activeCount": 1}
+    assert run.exports == {"managed": ["1000/8", "1001/9"], "activeCount": 1}
 
 
 def test_activate_all_authorised_follows_the_live_listing(
@@ -48,10 +50,11 @@ def test_activate_all_authorised_follows_the_live_listing(
         "d6-integrations:activateAllAuthorised": [9],
         "d6-integrations:integrations": [{"schoolId": 1000, "apiTypeId": 9, "active": False}],
     }
-    mocks, exports = run_program(monkeypatch, main, config)
-    keys = sorted(mocks.keys)
-    assert keys[0] == (1000, 9, False), "the explicit entry wins"
-    auto = keys[1:]
+    run = run_program(main, config, listing=None)
+    exports = run.exports
+    found = sorted(keys(run))
+    assert found[0] == (1000, 9, False), "the explicit entry wins"
+    auto = found[1:]
     assert [k[0] for k in auto] == [s for s in range(1001, 1012) if s != 1003]
     assert all(k[1:] == (9, True) for k in auto)
     assert exports["activeCount"] == 10
@@ -63,17 +66,17 @@ def test_newly_authorised_schools_are_picked_up(
 ) -> None:
     d6_emulator.admin.reset(seed=1)
     config = {**d6(d6_emulator), "d6-integrations:activateAllAuthorised": [8]}
-    first, _ = run_program(monkeypatch, main, config)
+    first = run_program(main, config, listing=None)
     d6_emulator.admin.authorise(2000, 8)
-    second, _ = run_program(monkeypatch, main, config)
-    assert sorted(k[0] for k in first.keys) == [1000]
-    assert sorted(k[0] for k in second.keys) == [1000, 2000]
+    second = run_program(main, config, listing=None)
+    assert sorted(i.school_id for i in first.integrations) == [1000]
+    assert sorted(i.school_id for i in second.integrations) == [1000, 2000]
 
 
-def test_no_config_means_no_resources(monkeypatch: pytest.MonkeyPatch) -> None:
-    mocks, exports = run_program(monkeypatch, main, {})
-    assert mocks.created == []
-    assert exports == {"managed": [], "activeCount": 0}
+def test_no_config_means_no_resources() -> None:
+    run = run_program(main, {})
+    assert run.integrations == []
+    assert run.exports == {"managed": [], "activeCount": 0}
 
 
 @pytest.mark.parametrize(
@@ -159,16 +162,16 @@ def test_invalid_api_types_name_the_entry(raw: Any, message: str) -> None:
     assert str(err.value) == message
 
 
-def test_invalid_config_fails_the_program_run(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_config_fails_the_program_run() -> None:
     config = {"d6-integrations:integrations": [{"schoolId": 1000}]}
     with pytest.raises(ProgramConfigError, match=r"integrations\[0\]\.apiTypeId is required"):
-        run_program(monkeypatch, main, config)
+        run_program(main, config)
 
 
 def test_unknown_keys_of_the_project_fail_the_program_run(monkeypatch: pytest.MonkeyPatch) -> None:
     config = {"d6-integrations:activateAllAuthorized": [8], "other:key": "kept apart"}
     with pytest.raises(ProgramConfigError) as err:
-        run_program(monkeypatch, main, config)
+        run_program(main, config)
     assert str(err.value) == (
         "d6-integrations:activateAllAuthorized is not a setting of the root program; known: "
         "d6-integrations:integrations, d6-integrations:activateAllAuthorised, "
@@ -197,10 +200,8 @@ def test_the_committed_dev_stack_runs_the_root_program(
     d6_emulator.admin.reset(seed=5)
     monkeypatch.setenv("D6_PASSWORD", d6_emulator.password)
     config = {**stack, "d6:baseUrl": d6_emulator.base_url}
-    mocks, exports = run_program(
-        monkeypatch, lambda: runpy.run_path(str(ROOT / "__main__.py")), config
-    )
-    declared = [k for k in mocks.keys if k[1] == 8]
+    run = run_program(lambda: runpy.run_path(str(ROOT / "__main__.py")), config, listing=None)
+    declared = [k for k in keys(run) if k[1] == 8]
     assert sorted(declared) == [(1000, 8, True), (1001, 8, True), (1002, 8, False)]
-    assert sorted(k for k in mocks.keys if k[1] == 9) == [(s, 9, True) for s in range(1000, 1005)]
-    assert exports["activeCount"] == 7
+    assert sorted(k for k in keys(run) if k[1] == 9) == [(s, 9, True) for s in range(1000, 1005)]
+    assert run.exports["activeCount"] == 7

@@ -9,24 +9,17 @@ from pulumi_d6 import ClientIntegration
 from pulumi_d6.declarations import ProgramConfigError
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 from pulumi_d6.program import main
-
-from ..mocking import run_program
+from pulumi_d6.testing import ProgramRun, authorised, run_program
 
 V2 = "/api/v2/settings/clientintegrations"
 
 
-def flags(mocks: object) -> dict[tuple[int, int], bool]:
-    created = getattr(mocks, "created", [])
-    return {
-        (int(a.inputs["school_id"]), int(a.inputs["api_type_id"])): a.inputs[
-            "deactivate_on_destroy"
-        ]
-        for a in created
-    }
+def flags(run: ProgramRun) -> dict[tuple[int, int], bool]:
+    return {(i.school_id, i.api_type_id): i.deactivate_on_destroy for i in run.integrations}
 
 
 def test_discovered_entries_are_only_forgotten_explicit_ones_deactivated(
-    monkeypatch: pytest.MonkeyPatch, d6_emulator: RunningEmulator
+    d6_emulator: RunningEmulator,
 ) -> None:
     d6_emulator.admin.reset(seed=3)
     config = {
@@ -34,33 +27,29 @@ def test_discovered_entries_are_only_forgotten_explicit_ones_deactivated(
         "d6-integrations:activateAllAuthorised": [8],
         "d6-integrations:integrations": [{"schoolId": 1000, "apiTypeId": 9}],
     }
-    mocks, _ = run_program(monkeypatch, main, config)
-    assert flags(mocks) == {(1000, 9): True, (1000, 8): False, (1001, 8): False, (1002, 8): False}
+    run = run_program(main, config, listing=None)
+    assert flags(run) == {(1000, 9): True, (1000, 8): False, (1001, 8): False, (1002, 8): False}
 
 
 @pytest.mark.parametrize("value", [True, "true"])
-def test_deactivate_undiscovered_opts_back_in(
-    monkeypatch: pytest.MonkeyPatch, d6_emulator: RunningEmulator, value: object
-) -> None:
+def test_deactivate_undiscovered_opts_back_in(d6_emulator: RunningEmulator, value: object) -> None:
     d6_emulator.admin.reset(seed=2)
     config = {
         **d6_emulator.stack_config(),
         "d6-integrations:activateAllAuthorised": [8],
         "d6-integrations:deactivateUndiscovered": value,
     }
-    mocks, _ = run_program(monkeypatch, main, config)
-    assert flags(mocks) == {(1000, 8): True, (1001, 8): True}
+    run = run_program(main, config, listing=None)
+    assert flags(run) == {(1000, 8): True, (1001, 8): True}
 
 
-def test_an_invalid_deactivate_undiscovered_names_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_invalid_deactivate_undiscovered_names_the_key() -> None:
     config = {"d6-integrations:deactivateUndiscovered": "sometimes"}
     with pytest.raises(ProgramConfigError, match="deactivateUndiscovered must be true or false"):
-        run_program(monkeypatch, main, config)
+        run_program(main, config)
 
 
-def test_contact_details_are_registered_as_secret_outputs(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_contact_details_are_registered_as_secret_outputs() -> None:
     def program() -> None:
         ClientIntegration("plain", school_id=1000, api_type_id=8)
         ClientIntegration(
@@ -70,24 +59,35 @@ def test_contact_details_are_registered_as_secret_outputs(
             opts=pulumi.ResourceOptions(additional_secret_outputs=["school_name"]),
         )
 
-    mocks, _ = run_program(monkeypatch, program, {})
-    assert sorted(mocks.secret_outputs["plain"]) == ["admin_email_address", "telephone_number"]
-    assert sorted(mocks.secret_outputs["own-secrets"]) == [
+    run = run_program(program)
+    secret = {i.name: sorted(i.options.additional_secret_outputs) for i in run.integrations}
+    assert secret["plain"] == ["admin_email_address", "telephone_number"]
+    assert secret["own-secrets"] == [
         "admin_email_address",
         "school_name",
         "telephone_number",
     ]
 
 
-def test_the_root_program_exports_no_contact_detail(
-    monkeypatch: pytest.MonkeyPatch, d6_emulator: RunningEmulator
-) -> None:
+def test_the_root_program_exports_no_contact_detail(d6_emulator: RunningEmulator) -> None:
     d6_emulator.admin.reset(seed=2)
     config = {**d6_emulator.stack_config(), "d6-integrations:activateAllAuthorised": [8]}
-    mocks, exports = run_program(monkeypatch, main, config)
-    assert set(exports) == {"managed", "activeCount"}
-    assert "@" not in repr(exports)
+    run = run_program(main, config, listing=None)
+    assert set(run.exports) == {"managed", "activeCount"}
+    assert "@" not in repr(run.exports)
+    assert run.integrations
     assert all(
-        sorted(mocks.secret_outputs[a.name]) == ["admin_email_address", "telephone_number"]
-        for a in mocks.created
+        sorted(i.options.additional_secret_outputs) == ["admin_email_address", "telephone_number"]
+        for i in run.integrations
     )
+
+
+def test_a_fake_listing_drives_discovery_with_no_d6_at_all() -> None:
+    """The same rule, checked the way a user's own test would: no emulator, no network."""
+    config = {
+        "d6-integrations:activateAllAuthorised": [8],
+        "d6-integrations:integrations": [{"schoolId": 1000, "apiTypeId": 9}],
+    }
+    listing = [authorised(1000, 8), authorised(1001, 8, active=True), authorised(1001, 9)]
+    run = run_program(main, config, listing=listing)
+    assert flags(run) == {(1000, 9): True, (1000, 8): False, (1001, 8): False}

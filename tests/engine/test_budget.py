@@ -87,8 +87,8 @@ def test_default_budget_deactivates_10_of_12_and_refuses_2_before_any_request(
     assert message.startswith("pulumi_d6.budget.DeactivationRefused: refusing to deactivate school")
     assert (
         "this run has already deactivated 10 integration(s), the limit set by "
-        "d6:maxDeactivations (default 10). If this is intended, raise it: pulumi config set "
-        "d6:maxDeactivations 50 (or D6_MAX_DEACTIVATIONS=50)."
+        "the default of d6:maxDeactivations (10). If this is intended, raise it in the stack "
+        "file: pulumi config set d6:maxDeactivations 50."
     ) in message
     still_active = [k for k in KEYS if emu.admin.is_active(*k)]
     assert len(still_active) == 2, "refused resources were not deactivated"
@@ -103,12 +103,18 @@ def test_default_budget_deactivates_10_of_12_and_refuses_2_before_any_request(
 @pytest.mark.parametrize(
     ("config", "env", "allowed", "named"),
     [
-        ({"d6:maxDeactivations": "3"}, {}, 3, "d6:maxDeactivations = 3"),
+        ({"d6:maxDeactivations": "3"}, {}, 3, "set by stack config d6:maxDeactivations = 3."),
         ({"d6:maxDeactivations": "unlimited"}, {}, 12, None),
         ({"d6:maxDeactivations": "UNLIMITED"}, {}, 12, None),
         ({"d6:maxDeactivations": "0"}, {}, 0, "this run allows no deactivations"),
-        ({}, {"D6_MAX_DEACTIVATIONS": "2"}, 2, "D6_MAX_DEACTIVATIONS=2"),
-        ({"d6:maxDeactivations": "4"}, {"D6_MAX_DEACTIVATIONS": "1"}, 4, "= 4"),
+        ({}, {"D6_MAX_DEACTIVATIONS": "2"}, 2, "the environment variable D6_MAX_DEACTIVATIONS=2."),
+        (
+            {"d6:maxDeactivations": "4"},
+            {"D6_MAX_DEACTIVATIONS": "1"},
+            4,
+            "stack config d6:maxDeactivations = 4. If this is intended, raise it in the stack "
+            "file: pulumi config set d6:maxDeactivations 50.",
+        ),
     ],
 )
 def test_the_budget_follows_config_and_environment(

@@ -120,7 +120,7 @@ def test_exclusive_mode_converges_within_the_budget_run_by_run(
     assert sorted(errors) == sorted(f"school-{s}-api-{t}" for s, t in active(emu, STRAY_8))
     refusal = next(iter(errors.values())).strip().splitlines()[-1]
     assert "this run has already deactivated 10 integration(s), the limit set by " in refusal
-    assert "d6:maxDeactivations (default 10)" in refusal
+    assert "the default of d6:maxDeactivations (10)" in refusal
     assert len(state) == 16, "the refused ones are not in state: the next run creates them"
     assert {state[f"school-{s}-api-{t}"].outs["active"] for s, t in IDLE_8} == {False}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dill
@@ -12,6 +13,7 @@ import pulumi
 import pytest
 
 from pulumi_d6 import ClientIntegration, ClientIntegrationProvider
+from pulumi_d6.testing import authorised, run_program, run_project
 
 PASSWORD = "Mocks-Env-Pw-2290"
 
@@ -105,3 +107,123 @@ def test_inputs_may_be_outputs(mocks: Mocks) -> None:
 
 def _assert_eq(left: Any, right: Any) -> None:
     assert left == right
+
+
+# ------------------------------------------------- pulumi_d6.testing, for users
+
+
+PROJECT_FILE = "name: acme-schools\nruntime: python\nmain: src\n"
+STACK_FILE = """\
+config:
+  d6:username: acme
+  d6:password:
+    secure: v1:AAAAencrypted
+  acme-schools:apiType: "8"
+"""
+USER_PROGRAM = """\
+import pulumi
+from pulumi_d6 import ClientIntegration, get_client_integrations
+from helpers import NAME_PREFIX  # a module beside the program, as Pulumi allows
+
+config = pulumi.Config()
+api_type = int(config.require("apiType"))
+for found in get_client_integrations(api_type_id=api_type):
+    ClientIntegration(
+        f"{NAME_PREFIX}{found.school_id}",
+        school_id=found.school_id,
+        api_type_id=found.api_type_id,
+        opts=pulumi.ResourceOptions(protect=found.school_id == 1000, ignore_changes=["active"]),
+    )
+pulumi.export("password_set", pulumi.Config("d6").get("password") is not None)
+pulumi.export("count", api_type)
+"""
+
+
+@pytest.fixture
+def user_project(tmp_path: Path) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text(PROJECT_FILE)
+    (tmp_path / "Pulumi.prod.yaml").write_text(STACK_FILE)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "__main__.py").write_text(USER_PROGRAM)
+    (tmp_path / "src" / "helpers.py").write_text('NAME_PREFIX = "school-"\n')
+    return tmp_path
+
+
+def test_run_project_runs_a_users_program_with_its_stack_file_and_a_fake_listing(
+    user_project: Path,
+) -> None:
+    listing = [authorised(1000, 8), authorised(1001, 8, active=True), authorised(1002, 9)]
+    run = run_project(user_project, "prod", listing=listing)
+    assert (run.project, run.stack) == ("acme-schools", "prod")
+    assert [(i.name, i.id) for i in run.integrations] == [
+        ("school-1000", "1000/8"),
+        ("school-1001", "1001/8"),
+    ], "the program's lookup got only API type 8 from the listing"
+    first = run.named("school-1000")
+    assert first.inputs == {
+        "school_id": 1000,
+        "api_type_id": 8,
+        "active": True,
+        "deactivate_on_destroy": True,
+    }
+    assert type(first.inputs["school_id"]) is int
+    assert first.options.protect is True
+    assert run.named("school-1001").options.protect is False
+    assert first.options.ignore_changes == ("active",)
+    assert sorted(first.options.additional_secret_outputs) == [
+        "admin_email_address",
+        "telephone_number",
+    ]
+    assert run.exports == {"password_set": False, "count": 8}, "secure values are left out"
+    assert Path.cwd() != user_project
+
+
+def test_run_project_config_overrides_the_stack_file(user_project: Path) -> None:
+    run = run_project(
+        user_project,
+        "prod",
+        listing=[authorised(1000, 9)],
+        config={"acme-schools:apiType": "9", "d6:password": "given-in-test"},
+    )
+    assert [i.id for i in run.integrations] == ["1000/9"]
+    assert run.exports["password_set"] is True
+
+
+def test_an_empty_listing_is_the_default_and_never_reaches_d6(user_project: Path) -> None:
+    """No credentials, no network: without the stand-in the lookup would fail on settings."""
+    run = run_project(user_project, "prod")
+    assert run.integrations == []
+
+
+def test_named_says_what_was_registered(user_project: Path) -> None:
+    run = run_project(user_project, "prod", listing=[authorised(1000, 8)])
+    with pytest.raises(KeyError, match="no ClientIntegration named 'school-9' "):
+        run.named("school-9")
+    with pytest.raises(KeyError, match=r"registered: school-1000\)"):
+        run.named("school-9")
+
+
+def test_run_project_says_when_the_folder_is_not_a_project(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"Pulumi\.yaml does not exist: is this a Pulumi"):
+        run_project(tmp_path, "prod")
+
+
+def test_run_program_reports_options_and_exports_of_a_function() -> None:
+    def program() -> None:
+        first = ClientIntegration("a", school_id=1000, api_type_id=8, active=False)
+        ClientIntegration(
+            "b",
+            school_id=1001,
+            api_type_id=8,
+            deactivate_on_destroy=False,
+            opts=pulumi.ResourceOptions(depends_on=[first], retain_on_delete=True),
+        )
+        pulumi.export("ids", [first.id])
+
+    run = run_program(program)
+    a, b = run.integrations
+    assert (a.active, a.deactivate_on_destroy) == (False, True)
+    assert (b.active, b.deactivate_on_destroy) == (True, False)
+    assert b.options.retain_on_delete is True
+    assert b.options.depends_on == ("a",)
+    assert run.exports == {"ids": ["1000/8"]}

@@ -2,85 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..config import EmulatorConfig
+from ..openapi import LIST_PARAMETERS, V2_CHANGE_BODY, V2_CHANGE_RESPONSES, V2_LIST_RESPONSES
 from ..runtime import emulator_of
+from ..shapes import V2Changed, V2Page
 from ..store import Integration, Store
 from ..wire import (
+    NOT_AUTHORISED,
     V2_ROUTE,
-    decode_cursor,
+    ListQuery,
     encode_cursor,
     json_object,
     parse_boolean,
-    parse_wire_id,
+    parse_list_query,
     required_id,
     v2_error,
+    v2_page,
     v2_record,
     validation_failed,
 )
 from .auth import require_v2
 
-router = APIRouter(dependencies=[Depends(require_v2)])
+router: APIRouter = APIRouter(dependencies=[Depends(require_v2)], tags=["d6 v2"])
 
 
-@dataclass(frozen=True)
-class ListQuery:
-    school_id: int | None
-    api_type_id: int | None
-    limit: int
-    reverse: bool
-    after: tuple[int, int] | None
-
-
-def parse_list_query(q: Mapping[str, str], cfg: EmulatorConfig) -> ListQuery | dict[str, str]:
-    """The listing's query parameters, or d6's ``validation_errors`` for the bad ones."""
-    errors: dict[str, str] = {}
-
-    def given(name: str) -> str | None:
-        value = q.get(name)
-        return None if value in (None, "") else value
-
-    ids: dict[str, int | None] = {}
-    for name in ("school_id", "api_type_id"):
-        raw = given(name)
-        ids[name] = None if raw is None else parse_wire_id(raw)
-        if raw is not None and ids[name] is None:
-            errors[name] = f"The {name} must be an integer"
-    limit = cfg.page_size
-    if (raw_limit := given("limit")) is not None:
-        parsed = parse_wire_id(raw_limit)
-        if parsed is None or parsed > cfg.max_page_size:
-            errors["limit"] = f"The limit must be an integer between 1 and {cfg.max_page_size}"
-        else:
-            limit = parsed
-    reverse = False
-    if (raw_reverse := given("reverse_order")) is not None:
-        parsed_bool = parse_boolean(raw_reverse, query=True)
-        if parsed_bool is None:
-            errors["reverse_order"] = "The reverse_order must be a boolean"
-        reverse = bool(parsed_bool)
-    after = None
-    if (raw_cursor := given("cursor")) is not None:
-        after = decode_cursor(raw_cursor)
-        if after is None:
-            errors["cursor"] = "The cursor is invalid"
-    if errors:
-        return errors
-    return ListQuery(ids["school_id"], ids["api_type_id"], limit, reverse, after)
-
-
-@router.get(V2_ROUTE)
+@router.get(
+    V2_ROUTE,
+    operation_id="listClientIntegrationsV2",
+    summary="List client integrations (cursor paged)",
+    response_model=V2Page,
+    responses=V2_LIST_RESPONSES,
+    openapi_extra={"parameters": LIST_PARAMETERS},
+)
 def list_integrations(request: Request) -> Response:
+    """Every integration a school has authorised for this integrator, in pages; the last page
+    has no `meta.next_cursor`."""
     emu = emulator_of(request)
-    cfg = emu.config
-    query = parse_list_query(request.query_params, cfg)
+    query = parse_list_query(request.query_params, emu.config)
     if not isinstance(query, ListQuery):
         return validation_failed(query)
     rows = emu.store.list(
@@ -90,11 +53,10 @@ def list_integrations(request: Request) -> Response:
         limit=query.limit + 1,
         reverse=query.reverse,
     )
-    meta: dict[str, Any] = {"limit": cfg.page_size, "max_allowed_limit": cfg.max_page_size}
-    if len(rows) > query.limit:
-        rows = rows[: query.limit]
-        meta["next_cursor"] = encode_cursor(rows[-1].key, query.reverse)
-    return JSONResponse({"data": [v2_record(r) for r in rows], "meta": meta})
+    if len(rows) <= query.limit:
+        return v2_page(rows, emu.config)
+    rows = rows[: query.limit]
+    return v2_page(rows, emu.config, encode_cursor(rows[-1].key, query.reverse))
 
 
 def _set_active(
@@ -106,8 +68,9 @@ def _set_active(
     return store.set_active(school_id, api_type_id, active)
 
 
-@router.api_route(V2_ROUTE, methods=["PATCH", "POST"])
 async def change_state(request: Request) -> Response:
+    """Activate (`state` true) or deactivate one integration. A repeat answers 400
+    "Integration already activated/deactivated" with the record."""
     emu = emulator_of(request)
     body = await json_object(request)
     errors: dict[str, str] = {}
@@ -126,11 +89,28 @@ async def change_state(request: Request) -> Response:
     if result == "unknown API type":
         return validation_failed({"api_type_id": "The api_type_id is invalid"})
     if result is None:
-        return v2_error(401, "Client has not authorised access")
+        return v2_error(401, NOT_AUTHORISED)
     before, after = result
     verb = "activated" if state else "deactivated"
     if before.active == state:
         return v2_error(400, f"Integration already {verb}", data=v2_record(after))
     return JSONResponse(
         {"success": True, "message": f"Integration successfully {verb}", "data": v2_record(after)}
+    )
+
+
+# One handler, two operations: the docs' header says POST, their samples send PATCH.
+for _method, _summary in (
+    ("PATCH", "Change client integration state (as d6's samples send it)"),
+    ("POST", "Change client integration state (as d6's page header names it)"),
+):
+    router.add_api_route(
+        V2_ROUTE,
+        change_state,
+        methods=[_method],
+        operation_id=f"changeClientIntegrationStateV2{_method.title()}",
+        summary=_summary,
+        response_model=V2Changed,
+        responses=V2_CHANGE_RESPONSES,
+        openapi_extra=V2_CHANGE_BODY,
     )

@@ -1,0 +1,315 @@
+"""Unit tests for Pulumi programs that use pulumi-d6, with no Pulumi CLI and no network.
+
+:func:`run_program` runs a program (a function) and :func:`run_project` a project folder's
+``__main__.py`` with its own ``Pulumi.<stack>.yaml``, both under Pulumi's own mocks
+(``pulumi.runtime.set_mocks``). The program's d6 lookups (``get_client_integrations``, and the
+root program's ``activateAllAuthorised``) answer from a listing given in code. What comes back is
+every ``ClientIntegration`` the program registered: its resource name, inputs and options::
+
+    from pulumi_d6.testing import authorised, run_project
+
+    def test_every_school_authorised_for_type_8_is_activated():
+        run = run_project(".", "prod", listing=[authorised(1000, 8)])
+        assert run.named("school-1000-api-8").active
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import os
+import runpy
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pulumi
+from pulumi.runtime.mocks import MockMonitor
+from ruamel.yaml import YAML
+
+from ..declarations import PROJECT
+from ..integration import RESOURCE_TYPE
+from ..lookup import listing_stand_in
+from ..models import ClientIntegrationInfo, resource_id
+
+Listing = Iterable[ClientIntegrationInfo] | None
+
+
+def authorised(
+    school_id: int, api_type_id: int, *, active: bool = False, school_name: str = ""
+) -> ClientIntegrationInfo:
+    """One entry of a fake d6 listing: a school that authorised you for an API type."""
+    return ClientIntegrationInfo(
+        school_id=school_id,
+        api_type_id=api_type_id,
+        active=active,
+        school_name=school_name or f"School {school_id}",
+    )
+
+
+@dataclass(frozen=True)
+class RegisteredOptions:
+    """The Pulumi resource options a ``ClientIntegration`` was registered with."""
+
+    protect: bool = False
+    retain_on_delete: bool = False
+    delete_before_replace: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    replace_on_changes: tuple[str, ...] = ()
+    additional_secret_outputs: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    """Names of the resources it depends on."""
+    parent: str = ""
+    """Name of the parent resource; empty for the stack itself."""
+
+
+@dataclass(frozen=True)
+class RegisteredIntegration:
+    """One ``ClientIntegration`` the program declared."""
+
+    name: str
+    inputs: dict[str, Any]
+    """What the program passed (``school_id``, ``api_type_id``, ``active``,
+    ``deactivate_on_destroy``), without the serialized provider."""
+    options: RegisteredOptions
+
+    @property
+    def school_id(self) -> int:
+        return int(self.inputs["school_id"])
+
+    @property
+    def api_type_id(self) -> int:
+        return int(self.inputs["api_type_id"])
+
+    @property
+    def active(self) -> bool:
+        return bool(self.inputs.get("active", True))
+
+    @property
+    def deactivate_on_destroy(self) -> bool:
+        return bool(self.inputs.get("deactivate_on_destroy", True))
+
+    @property
+    def id(self) -> str:
+        """The resource id d6 state would give it, e.g. ``"1000/8"``."""
+        return resource_id(self.school_id, self.api_type_id)
+
+
+@dataclass(frozen=True)
+class ProgramRun:
+    """What one run of a program declared."""
+
+    project: str
+    stack: str
+    config: dict[str, Any]
+    integrations: list[RegisteredIntegration]
+    exports: dict[str, Any] = field(default_factory=dict)
+    """Stack outputs (``pulumi.export``), resolved."""
+
+    def named(self, name: str) -> RegisteredIntegration:
+        """The integration registered under resource name ``name``."""
+        for integration in self.integrations:
+            if integration.name == name:
+                return integration
+        known = ", ".join(i.name for i in self.integrations) or "none"
+        raise KeyError(f"no ClientIntegration named {name!r} (registered: {known})")
+
+    def config_value(self, key: str) -> Any:
+        """A key of the project's namespace (``integrations``), ``None`` when it is not set."""
+        return self.config.get(f"{self.project}:{key}")
+
+
+def run_program(
+    program: Callable[[], object],
+    config: Mapping[str, Any] | None = None,
+    *,
+    listing: Listing = (),
+    project: str = PROJECT,
+    stack: str = "test",
+    preview: bool = False,
+) -> ProgramRun:
+    """Run ``program`` with stack ``config`` (``{"d6:username": ..., "<project>:integrations":
+    [...]}``, values as YAML would give them) under Pulumi's mocks.
+
+    d6 lookups answer from ``listing`` (empty by default: no network). ``listing=None`` lets
+    them reach the d6 the config points at (the project's own tests use its emulator).
+    """
+    given = dict(config or {})
+    context = contextvars.copy_context()  # Pulumi's settings and config stay inside this run
+    return context.run(_run, program, given, listing, project, stack, preview)
+
+
+def run_project(
+    directory: str | os.PathLike[str],
+    stack: str,
+    *,
+    listing: Listing = (),
+    config: Mapping[str, Any] | None = None,
+    preview: bool = False,
+) -> ProgramRun:
+    """Run the project in ``directory`` (its ``__main__.py``, or the ``main`` its
+    ``Pulumi.yaml`` names) with the config of ``Pulumi.<stack>.yaml``, as ``pulumi up`` would.
+
+    Secret values (``secure:``) cannot be decrypted without the Pulumi CLI and are left out;
+    ``config`` adds or overrides keys.
+    """
+    folder = Path(directory).resolve()
+    project_file = _load_yaml(folder / "Pulumi.yaml")
+    stack_file = _load_yaml(folder / f"Pulumi.{stack}.yaml")
+    stack_config = stack_file.get("config") or {}
+    values = {
+        k: v
+        for k, v in stack_config.items()
+        if not (isinstance(v, Mapping) and set(v) == {"secure"})
+    }
+    values.update(config or {})
+    main = folder / str(project_file.get("main") or "")
+    entry = main / "__main__.py" if main.is_dir() else main
+
+    def program() -> None:
+        with _inside(entry.parent):
+            runpy.run_path(str(entry), run_name="__main__")
+
+    return run_program(
+        program,
+        values,
+        listing=listing,
+        project=str(project_file["name"]),
+        stack=stack,
+        preview=preview,
+    )
+
+
+# ------------------------------------------------------------------ machinery
+
+
+class _Recorder(pulumi.runtime.Mocks):
+    """Answers each registration with its inputs, plus d6's descriptive fields when listed."""
+
+    def __init__(self, listing: list[ClientIntegrationInfo]) -> None:
+        self.by_key = {i.key: i for i in listing}
+        self.registered: list[tuple[str, dict[str, Any]]] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = {k: _whole(v) for k, v in args.inputs.items() if k != "__provider"}
+        if args.typ != RESOURCE_TYPE:
+            return f"{args.name}-id", inputs
+        self.registered.append((args.name, inputs))
+        key = (int(inputs["school_id"]), int(inputs["api_type_id"]))
+        known = self.by_key.get(key)
+        described = (
+            known.model_dump(exclude={"school_id", "api_type_id", "active"}) if known else {}
+        )
+        return resource_id(*key), {**described, **inputs}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:  # noqa: ARG002
+        return {}, None
+
+
+class _Monitor(MockMonitor):
+    """Pulumi's mock monitor, keeping each ClientIntegration's registration request (its
+    options are not part of what ``Mocks.new_resource`` sees)."""
+
+    def __init__(self, mocks: _Recorder) -> None:
+        super().__init__(mocks)
+        self.requests: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        if request.type == RESOURCE_TYPE:
+            self.requests[request.name] = request
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+
+def _options(request: Any) -> RegisteredOptions:
+    return RegisteredOptions(
+        protect=bool(request.protect),
+        retain_on_delete=bool(request.retainOnDelete),
+        delete_before_replace=bool(request.deleteBeforeReplace),
+        ignore_changes=tuple(request.ignoreChanges),
+        replace_on_changes=tuple(request.replaceOnChanges),
+        additional_secret_outputs=tuple(request.additionalSecretOutputs),
+        depends_on=tuple(_name(urn) for urn in request.dependencies),
+        parent="" if "::pulumi:pulumi:Stack::" in request.parent else _name(request.parent),
+    )
+
+
+def _name(urn: str) -> str:
+    return urn.rpartition("::")[2]
+
+
+def _whole(value: Any) -> Any:
+    """Numbers cross the engine as doubles: ``1000.0`` is reported as ``1000``."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _run(
+    program: Callable[[], object],
+    config: dict[str, Any],
+    listing: Listing,
+    project: str,
+    stack: str,
+    preview: bool,
+) -> ProgramRun:
+    fake = None if listing is None else list(listing)
+    recorder = _Recorder(fake or [])
+    monitor = _Monitor(recorder)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    exports: dict[str, Any] = {}
+    resolved: dict[str, Any] = {}
+    try:
+        pulumi.runtime.set_all_config(
+            {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
+            [k for k in config if k.endswith(":password")],
+        )
+        pulumi.runtime.set_mocks(recorder, project, stack, preview, monitor=monitor)
+
+        @pulumi.runtime.test  # type: ignore[untyped-decorator]
+        def wrapped() -> pulumi.Output[Any]:
+            program()
+            names = list(exports)
+            return pulumi.Output.all(*[exports[n] for n in names]).apply(
+                lambda values: resolved.update(zip(names, values, strict=True))
+            )
+
+        with (
+            mock.patch.object(pulumi, "export", exports.__setitem__),
+            listing_stand_in(fake),
+        ):
+            wrapped()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    integrations = [
+        RegisteredIntegration(name, inputs, _options(monitor.requests[name]))
+        for name, inputs in recorder.registered
+    ]
+    return ProgramRun(project, stack, config, integrations, resolved)
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} does not exist: is this a Pulumi project?") from None
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path} is not a Pulumi project or stack file (not a mapping)")
+    return loaded
+
+
+@contextmanager
+def _inside(folder: Path) -> Iterator[None]:
+    """Run in the program's folder, with it on ``sys.path``, as the Pulumi language host does."""
+    before = Path.cwd()
+    os.chdir(folder)
+    sys.path.insert(0, str(folder))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(folder))
+        os.chdir(before)
