@@ -16,8 +16,7 @@ from pulumi_d6.declarations import (
 )
 from pulumi_d6.models import ClientIntegrationInfo
 from pulumi_d6.program import main
-
-from ..mocking import run_program
+from pulumi_d6.testing import authorised, run_program
 
 NS = "d6-integrations"
 LISTED = {
@@ -28,21 +27,21 @@ LISTED = {
 
 
 def lookup(api_type_id: int) -> list[ClientIntegrationInfo]:
-    return [
-        ClientIntegrationInfo(school_id=s, api_type_id=api_type_id, active=a)
-        for s, a in LISTED.get(api_type_id, [])
-    ]
+    return [authorised(s, api_type_id, active=a) for s, a in LISTED.get(api_type_id, [])]
 
 
-def registered(monkeypatch: pytest.MonkeyPatch, config: dict[str, Any]) -> dict[str, Any]:
-    mocks, exports = run_program(monkeypatch, lambda: main(lookup), config)
-    assert exports["managed"] == [
-        f"{int(a.inputs['school_id'])}/{int(a.inputs['api_type_id'])}" for a in mocks.created
-    ]
-    return {a.name: (a.inputs["active"], a.inputs["deactivate_on_destroy"]) for a in mocks.created}
+def registered(config: dict[str, Any]) -> dict[str, tuple[bool, bool]]:
+    """The program run under Pulumi's mocks, its lookups answered from ``LISTED``: each
+    resource's (active, deactivate_on_destroy), in the order of the stack output ``managed``."""
+    listing = [info for type_id in LISTED for info in lookup(type_id)]
+    run = run_program(main, config, listing=listing)
+    by_id = {i.id: i for i in run.integrations}
+    assert sorted(run.exports["managed"]) == sorted(by_id)
+    flags = [by_id[id_] for id_ in run.exports["managed"]]
+    return {i.name: (i.active, i.deactivate_on_destroy) for i in flags}
 
 
-def test_declared_discovered_exclusive_and_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_declared_discovered_exclusive_and_ignored() -> None:
     config = {
         f"{NS}:integrations": [
             {"schoolId": 1000, "apiTypeId": 8},
@@ -52,25 +51,23 @@ def test_declared_discovered_exclusive_and_ignored(monkeypatch: pytest.MonkeyPat
         f"{NS}:exclusiveApiTypes": [8, 9, 10],
         f"{NS}:exclusiveIgnore": ["1002/8", "1007/10"],
     }
-    assert registered(monkeypatch, config) == {
+    assert list(registered(config).items()) == [
         # declared, as written (deactivateOnDestroy defaults to true)
-        "school-1000-api-8": (True, True),
-        "school-1003-api-8": (False, True),
+        ("school-1000-api-8", (True, True)),
+        ("school-1003-api-8", (False, True)),
         # discovered: type 9 is also exclusive, but every listed school is discovered
-        "school-1000-api-9": (True, False),
-        "school-1005-api-9": (True, False),
+        ("school-1000-api-9", (True, False)),
+        ("school-1005-api-9", (True, False)),
         # exclusive: inactive, forget-only; 1002/8 and 1007/10 are ignored
-        "school-1001-api-8": (False, False),
-        "school-1004-api-8": (False, False),
-        "school-1006-api-10": (False, False),
-    }
+        ("school-1001-api-8", (False, False)),
+        ("school-1004-api-8", (False, False)),
+        ("school-1006-api-10", (False, False)),
+    ]
 
 
-def test_without_exclusive_mode_nothing_undeclared_is_managed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_without_exclusive_mode_nothing_undeclared_is_managed() -> None:
     config = {f"{NS}:integrations": [{"schoolId": 1000, "apiTypeId": 8}]}
-    assert registered(monkeypatch, config) == {"school-1000-api-8": (True, True)}
+    assert registered(config) == {"school-1000-api-8": (True, True)}
 
 
 def test_the_same_name_whatever_made_the_entry() -> None:
@@ -187,7 +184,7 @@ def test_bad_exclusive_settings_name_the_key_and_entry(
     assert str(in_file.value) == f"Pulumi.a.yaml: {refused.value}"
 
 
-def test_the_program_refuses_them_too(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_program_refuses_them_too() -> None:
     config = {f"{NS}:exclusiveApiTypes": [8], f"{NS}:exclusiveIgnore": ["1000/8", "1000/8"]}
     with pytest.raises(ProgramConfigError, match=r"d6-integrations:exclusiveIgnore\[1\] repeats"):
-        run_program(monkeypatch, lambda: main(lookup), config)
+        run_program(main, config, listing=lookup(8))
