@@ -135,6 +135,34 @@ def lifecycle(report: Report, emu: Emulator, n: int) -> None:
         process.close()
 
 
+def exclusive_adopt(report: Report, emu: Emulator, n: int) -> None:
+    """Exclusive mode's first run where all N are inactive: N creates with ``active: false``,
+    each reading the live state through the bulk reader; none needs a change request."""
+    emu.admin.reset(seed=math.ceil(n / 2))
+    process = ProviderProcess(emu.config())
+    stack = EngineStack(process)
+    try:
+
+        def adopt(key: tuple[int, int]) -> None:
+            props = {"school_id": key[0], "api_type_id": key[1], "active": False}
+            stack.up(f"x-{key[0]}-{key[1]}", {**props, "deactivate_on_destroy": False})
+
+        emu.admin.clear_requests()
+        _, seconds = timed(lambda: in_flight(adopt, keys_for(n)))
+        bound = min(n, math.ceil(n / PAGE) + 8)
+        report.rows.append(
+            Row(
+                "exclusive adopt (inactive creates)",
+                n,
+                emu.admin.count(),
+                seconds,
+                f"goal <= {bound}",
+            )
+        )
+    finally:
+        process.close()
+
+
 def refresh_three_of_many(report: Report, emu: Emulator, total: int) -> None:
     emu.admin.reset(seed=math.ceil(total / 2))
     process = ProviderProcess(emu.config())
@@ -385,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in sizes:
             lifecycle(report, emu, n)
+            exclusive_adopt(report, emu, n)
             baselines(report, emu, n)
         refresh_three_of_many(report, emu, 2000 if max(sizes) >= 2000 else max(sizes))
         create_overhead(report, emu)

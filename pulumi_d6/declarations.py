@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import SHOWN_CHARS, InvalidValueError, excerpt
 from .integration import IntegrationSpec
-from .models import ClientIntegrationInfo, described, parse_flag, parse_id
+from .models import ClientIntegrationInfo, described, parse_flag, parse_id, parse_resource_id
 
 PROJECT = "d6-integrations"
 """The root program's project name, so the namespace of its stack config keys."""
@@ -35,6 +35,15 @@ class ProgramConfig:
     integrations: tuple[IntegrationSpec, ...] = ()
     activate_all_authorised: tuple[int, ...] = ()
     deactivate_undiscovered: bool = False
+    exclusive_api_types: tuple[int, ...] = ()
+    exclusive_ignore: tuple[tuple[int, int], ...] = ()
+
+    def is_exclusive(self, school_id: int, api_type_id: int) -> bool:
+        """Whether exclusive mode manages this integration when nothing else declares it."""
+        return (
+            api_type_id in self.exclusive_api_types
+            and (school_id, api_type_id) not in self.exclusive_ignore
+        )
 
 
 def _listed(raw: Any, key: str, what: str) -> list[Any]:
@@ -97,6 +106,23 @@ def parse_api_types(raw: Any, key: str = "activateAllAuthorised") -> list[int]:
     return types
 
 
+def parse_resource_ids(raw: Any, key: str = "exclusiveIgnore") -> list[tuple[int, int]]:
+    """Validate a list of resource ids (``"1000/8"``, as ``exclusiveIgnore``): no repeats."""
+    keys: list[tuple[int, int]] = []
+    for index, value in enumerate(_listed(raw, key, "resource ids ('<schoolId>/<apiTypeId>')")):
+        where = f"{key}[{index}]"
+        try:
+            found = parse_resource_id(value, ProgramConfigError)
+        except ProgramConfigError as exc:
+            raise ProgramConfigError(f"{where}: {exc}") from None
+        if found in keys:
+            raise ProgramConfigError(
+                f"{where} repeats {found[0]}/{found[1]} (first in {key}[{keys.index(found)}])"
+            )
+        keys.append(found)
+    return keys
+
+
 def _flag(raw: Any, key: str) -> bool:
     return parse_flag(raw, key, False, ProgramConfigError)
 
@@ -109,6 +135,11 @@ _KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
         lambda raw, key: tuple(parse_api_types(raw, key)),
     ),
     "deactivateUndiscovered": ("deactivate_undiscovered", _flag),
+    "exclusiveApiTypes": (
+        "exclusive_api_types",
+        lambda raw, key: tuple(parse_api_types(raw, key)),
+    ),
+    "exclusiveIgnore": ("exclusive_ignore", lambda raw, key: tuple(parse_resource_ids(raw, key))),
 }
 KEYS = tuple(_KEYS)
 """The root program's stack config keys (without the project namespace)."""
@@ -132,7 +163,16 @@ def parse_program_config(values: Mapping[str, Any], namespace: str = "") -> Prog
         for key, (field, parse) in _KEYS.items()
         if values.get(key) is not None
     }
-    return ProgramConfig(**fields)
+    config = ProgramConfig(**fields)
+    for index, (school_id, type_id) in enumerate(config.exclusive_ignore):
+        if type_id not in config.exclusive_api_types:
+            # A swapped id ("8/1000") would otherwise protect nobody, silently.
+            raise ProgramConfigError(
+                f"{prefix}exclusiveIgnore[{index}] is {school_id}/{type_id}, but API type "
+                f"{type_id} is not in {prefix}exclusiveApiTypes; ids are "
+                "'<schoolId>/<apiTypeId>' (remove the entry when exclusive mode is off)"
+            )
+    return config
 
 
 def project_values(config: Mapping[str, Any], project: str) -> dict[str, Any]:
@@ -164,27 +204,81 @@ def plan(
     program: ProgramConfig,
     lookup: Lookup | None = None,
 ) -> list[IntegrationSpec]:
-    """Explicit entries first, then one active entry per authorised school of each API type.
+    """Explicit entries first, then the discovered ones, then those exclusive mode manages.
 
     Discovered entries are forgotten, not deactivated, when they vanish from a later listing
     (``deactivate_on_destroy`` false): a listing that comes back short by mistake must not end
     anyone's service. A school that really revokes is dropped by refresh; the next good run
     adopts whatever a short listing made it forget. ``deactivateUndiscovered`` opts out.
+
+    Exclusive entries (:func:`exclusive_entries`) follow the same rule: they are
+    ``active: false`` while listed and only forgotten when a listing misses them.
     """
+    lookup = _once_per_type(lookup)
+    entries = declared_and_discovered(program, lookup)
+    return entries + exclusive_entries(program, lookup, {e.key for e in entries})
+
+
+def declared_and_discovered(
+    program: ProgramConfig, lookup: Lookup | None = None
+) -> list[IntegrationSpec]:
+    """``integrations``, then one active entry per authorised school of each
+    ``activateAllAuthorised`` type that no explicit entry names (what the user asked for)."""
     entries = list(program.integrations)
     keys = {e.key for e in entries}
-    if program.activate_all_authorised:
-        if lookup is None:
-            raise ValueError("plan() needs a lookup when activateAllAuthorised is set")
-        for type_id in program.activate_all_authorised:
-            for info in sorted(lookup(type_id), key=lambda i: i.key):
-                if info.api_type_id == type_id and info.key not in keys:
-                    keys.add(info.key)
-                    entries.append(
-                        IntegrationSpec(
-                            info.school_id,
-                            info.api_type_id,
-                            deactivate_on_destroy=program.deactivate_undiscovered,
-                        )
-                    )
+    for info in _listed_for(program.activate_all_authorised, lookup, "activateAllAuthorised"):
+        if info.key not in keys:
+            keys.add(info.key)
+            entries.append(
+                IntegrationSpec(
+                    info.school_id,
+                    info.api_type_id,
+                    deactivate_on_destroy=program.deactivate_undiscovered,
+                )
+            )
     return entries
+
+
+def exclusive_entries(
+    program: ProgramConfig, lookup: Lookup | None, taken: set[tuple[int, int]]
+) -> list[IntegrationSpec]:
+    """``active: false, deactivate_on_destroy: false`` for every listed integration of an
+    ``exclusiveApiTypes`` type that is not in ``taken`` (declared or discovered) nor ignored.
+
+    The provider deactivates an active one (a unit of the budget) and adopts an inactive one
+    without a change request; one that vanishes from a listing is only forgotten.
+    """
+    return [
+        IntegrationSpec(info.school_id, info.api_type_id, active=False, deactivate_on_destroy=False)
+        for info in _listed_for(program.exclusive_api_types, lookup, "exclusiveApiTypes")
+        if info.key not in taken and program.is_exclusive(*info.key)
+    ]
+
+
+def _listed_for(
+    types: tuple[int, ...], lookup: Lookup | None, key: str
+) -> list[ClientIntegrationInfo]:
+    """What ``lookup`` lists for each of ``types``, in a stable order (by school per type)."""
+    if not types:
+        return []
+    if lookup is None:
+        raise ValueError(f"plan() needs a lookup when {key} is set")
+    found: list[ClientIntegrationInfo] = []
+    for type_id in types:
+        listed = [i for i in lookup(type_id) if i.api_type_id == type_id]
+        found += sorted(listed, key=lambda i: i.key)
+    return found
+
+
+def _once_per_type(lookup: Lookup | None) -> Lookup | None:
+    """A type both discovered and exclusive is listed once per plan."""
+    if lookup is None:
+        return None
+    cache: dict[int, list[ClientIntegrationInfo]] = {}
+
+    def cached(type_id: int) -> list[ClientIntegrationInfo]:
+        if type_id not in cache:
+            cache[type_id] = lookup(type_id)
+        return cache[type_id]
+
+    return cached

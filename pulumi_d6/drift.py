@@ -1,10 +1,13 @@
 """Where d6 and the code part ways: what is declared against one full listing of d6.
 
-Pulumi reports only on what it manages; the questions integrators ask are about the rest. Four
+Pulumi reports only on what it manages; the questions integrators ask are about the rest. Five
 categories, which never overlap:
 
 * ``onboarding``: authorised in d6 and inactive, not declared (the onboarding queue);
 * ``unmanaged_active``: active in d6, not declared (someone clicked in d6+, or ran a script);
+* ``exclusive_deactivate``: the same, but of an ``exclusiveApiTypes`` type and not in
+  ``exclusiveIgnore`` (root-program stack file only): the next ``up`` deactivates it, so it is
+  reported, not failed on by default;
 * ``revoked``: declared, no longer authorised by the school;
 * ``mismatched``: declared and authorised, but the declared ``active`` differs from d6's.
 
@@ -20,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .declarations import ProgramConfig, declared_and_discovered
 from .declarations import from_stack_config as declared_in
-from .declarations import plan
 from .errors import InvalidValueError, excerpt, shown
 from .integration import RESOURCE_TYPE, IntegrationSpec
 from .models import ClientIntegrationInfo, parse_resource_id
@@ -29,12 +32,16 @@ from .stackfile import StackFileError, read_text
 
 # Pulumi's public marker of a secret value in state (not a secret itself).
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # noqa: S105
-CATEGORIES = ("onboarding", "unmanaged_active", "revoked", "mismatched")
+CATEGORIES = ("onboarding", "unmanaged_active", "exclusive_deactivate", "revoked", "mismatched")
 FAIL_ON_DEFAULT = ("unmanaged_active", "revoked", "mismatched")
-"""What needs someone to act; the onboarding queue is business as usual (reported, not failed)."""
+"""What needs someone to act; the onboarding queue is business as usual, and exclusive mode's
+deactivations are the next ``up``'s job (both reported, not failed on unless asked)."""
 TITLES = {
     "onboarding": "Onboarding: authorised in d6, inactive, not declared",
     "unmanaged_active": "Unmanaged: active in d6, not declared",
+    "exclusive_deactivate": (
+        "Exclusive: active in d6, not declared, will be deactivated by the next up"
+    ),
     "revoked": "Revoked: declared, no longer authorised by the school",
     "mismatched": "Mismatched: declared active differs from d6",
 }
@@ -67,6 +74,7 @@ class DriftReport:
     in_sync: int = 0
     onboarding: list[DriftRow] = field(default_factory=list)
     unmanaged_active: list[DriftRow] = field(default_factory=list)
+    exclusive_deactivate: list[DriftRow] = field(default_factory=list)
     revoked: list[DriftRow] = field(default_factory=list)
     mismatched: list[DriftRow] = field(default_factory=list)
 
@@ -85,7 +93,11 @@ class DriftReport:
     def summary(self) -> str:
         if not self.out_of_sync:
             return f"d6 and the code agree: {self.in_sync} declared integration(s) in sync."
-        parts = [f"{len(self.category(n))} {n.replace('_', ' ')}" for n in CATEGORIES]
+        parts = [
+            f"{len(self.category(n))} {_SHORT.get(n, n.replace('_', ' '))}"
+            for n in CATEGORIES
+            if n != "exclusive_deactivate" or self.exclusive_deactivate
+        ]
         return f"{self.out_of_sync} out of sync ({', '.join(parts)}); {self.in_sync} in sync."
 
 
@@ -104,9 +116,12 @@ def parse_fail_on(text: str) -> tuple[str, ...]:
 
 
 def compare(
-    declared: Iterable[IntegrationSpec], live: Iterable[ClientIntegrationInfo]
+    declared: Iterable[IntegrationSpec],
+    live: Iterable[ClientIntegrationInfo],
+    program: ProgramConfig | None = None,
 ) -> DriftReport:
-    """Sort every integration into exactly one category."""
+    """Sort every integration into exactly one category; ``program`` (a root-program stack
+    file's) tells which undeclared active ones exclusive mode will deactivate."""
     wanted: dict[tuple[int, int], IntegrationSpec] = {}
     for item in declared:
         wanted.setdefault(item.key, item)
@@ -119,7 +134,12 @@ def compare(
             name = want.school_name or None
         row = DriftRow(key[0], key[1], name)
         if want is None and info is not None:
-            (report.unmanaged_active if info.active else report.onboarding).append(row)
+            if not info.active:
+                report.onboarding.append(row)
+            elif program is not None and program.is_exclusive(*key):
+                report.exclusive_deactivate.append(row)
+            else:
+                report.unmanaged_active.append(row)
         elif want is not None and info is None:
             report.revoked.append(row)
         elif want is not None and info is not None and want.active != info.active:
@@ -139,12 +159,15 @@ def from_stack_config(
     project: str,
     live: list[ClientIntegrationInfo],
     where: str = "the stack file",
-) -> list[IntegrationSpec]:
-    """What a root-program stack file declares, ``activateAllAuthorised`` resolved on ``live``."""
-    return plan(
-        declared_in(config, project, where),
-        lambda api_type_id: [i for i in live if i.api_type_id == api_type_id],
+) -> tuple[list[IntegrationSpec], ProgramConfig]:
+    """What a root-program stack file declares (``activateAllAuthorised`` resolved on
+    ``live``), and its config, so that :func:`compare` knows exclusive mode. Exclusive mode's
+    own entries are not "declared": they are what ``exclusive_deactivate`` reports."""
+    program = declared_in(config, project, where)
+    entries = declared_and_discovered(
+        program, lambda api_type_id: [i for i in live if i.api_type_id == api_type_id]
     )
+    return entries, program
 
 
 def read_stack_export(path: Path | None, text: str | None = None) -> Any:
@@ -265,6 +288,7 @@ def to_markdown(report: DriftReport) -> str:
 
 
 _ALIGN = {"school": "---:", "API type": "---:"}  # numbers to the right
+_SHORT = {"exclusive_deactivate": "to be deactivated by the next up (exclusive)"}
 
 
 def _active(value: bool) -> str:

@@ -9,6 +9,10 @@ Stack config (namespace = the project, ``d6-integrations``):
   school and API type wins (for example to keep one declared but inactive). Discovered entries
   are never deactivated because they vanished from a listing, unless
   ``deactivateUndiscovered: true``.
+* ``exclusiveApiTypes``: API type ids this program is the only source of truth for: every
+  other integration d6 lists for them (not declared, not discovered, not in
+  ``exclusiveIgnore``, a list of ``"<schoolId>/<apiTypeId>"``) is declared ``active: false``
+  and forget-only, so ``up`` deactivates the active ones within the budget and adopts the rest.
 
 Stack outputs: ``managed`` (the ids) and ``activeCount``; no contact detail is exported.
 """

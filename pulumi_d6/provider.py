@@ -7,7 +7,8 @@ The whole lifecycle is in this file, in the order the engine calls it:
   preview); one ``CheckFailure`` per bad field. No API calls.
 * ``diff``: compares the declared inputs with the last outputs; ``school_id``/``api_type_id``
   replace, ``active``/``deactivate_on_destroy`` update. No API calls.
-* ``create``: sets the integration to ``active`` ("already in that state" is adoption).
+* ``create``: sets the integration to ``active`` ("already in that state" is adoption); with
+  ``active: false`` it reads first and changes only an integration d6 shows active.
 * ``update``: one state change when ``active`` changed, none otherwise.
 * ``read``: the live state; an integration no longer listed (revoked) returns an empty id.
 * ``delete``: deactivates when ``deactivate_on_destroy`` and active; gone is success.
@@ -42,7 +43,7 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from .budget import DeactivationBudget, DeactivationRefused
+from .budget import DeactivationBudget
 from .bulkread import BulkReader
 from .client import D6Client
 from .errors import (
@@ -157,7 +158,7 @@ class ClientIntegrationProvider(ResourceProvider):
             if want.active:
                 info = self._set_state(want, True).integration
             else:
-                info = self._deactivate(want, adopt_inactive=True)
+                info = self._create_inactive(want)
         if info is None:
             info = self._details(want)
         return CreateResult(want.id, want.outputs(live_active=want.active, info=info))
@@ -215,26 +216,30 @@ class ClientIntegrationProvider(ResourceProvider):
     def _settings(self) -> D6Settings:
         return resolve_settings(config=self._config, env=os.environ)
 
-    def _deactivate(
-        self, want: IntegrationSpec, *, adopt_inactive: bool = False
-    ) -> ClientIntegrationInfo | None:
+    def _create_inactive(self, want: IntegrationSpec) -> ClientIntegrationInfo | None:
+        """A create with ``active: false`` (exclusive mode makes thousands): look first.
+
+        The live state comes through the bulk reader, so many such creates cost a few listing
+        pages. An inactive one is adopted as it is, without a change request; only an active
+        one is deactivated (a unit of the budget). One d6 does not list is refused as not
+        authorised, like any change to it would be: nothing is sent.
+        """
+        live = self._connection().reader.get(want.school_id, want.api_type_id)
+        if live is None:
+            raise ResourceError(_not_authorised(want))
+        if not live.active:
+            log.info("%s: already inactive in d6; adopted without a change request", want.id)
+            return live
+        return self._deactivate(want)
+
+    def _deactivate(self, want: IntegrationSpec) -> ClientIntegrationInfo | None:
         """Deactivate within this run's budget (docs: "Safety for unattended runs").
 
         A unit is taken before anything is sent and given back when d6 deactivated nothing.
-        With none left, ``adopt_inactive`` (create with ``active: false``) first looks: an
-        integration already inactive needs no deactivation, so it is adopted as it is.
         """
         connection = self._connection()
         budget = connection.budget
-        try:
-            budget.take(want.school_id, want.api_type_id)
-        except DeactivationRefused:
-            if not adopt_inactive:
-                raise
-            live = connection.client.get_integration(want.school_id, want.api_type_id)
-            if live is None or live.active:
-                raise
-            return live
+        budget.take(want.school_id, want.api_type_id)
         try:
             change = self._set_state(want, False)
         except NotAuthorisedError:
@@ -292,11 +297,7 @@ class ClientIntegrationProvider(ResourceProvider):
         try:
             yield
         except NotAuthorisedError as exc:
-            raise ResourceError(
-                f"School {spec.school_id} has not authorised your integration for API type "
-                f"{spec.api_type_id} in d6+ SAMS. Ask the school to authorise it in d6+, then run "
-                "`pulumi up` again."
-            ) from exc
+            raise ResourceError(_not_authorised(spec)) from exc
         except MissingCredentialsError:
             raise  # its message already says every way to set them
         except SettingsError as exc:
@@ -307,3 +308,11 @@ class ClientIntegrationProvider(ResourceProvider):
             raise
         except D6Error as exc:
             raise ResourceError(f"Could not {doing}: {exc}") from exc
+
+
+def _not_authorised(spec: IntegrationSpec) -> str:
+    return (
+        f"School {spec.school_id} has not authorised your integration for API type "
+        f"{spec.api_type_id} in d6+ SAMS. Ask the school to authorise it in d6+, then run "
+        "`pulumi up` again."
+    )

@@ -60,6 +60,7 @@ class RepoSpec:
     max_deactivations: str = str(DEFAULT_MAX_DEACTIVATIONS)
     adopted: list[ClientIntegrationInfo] | None = None  # None: --adopt not given
     activate_all_authorised: list[int] = field(default_factory=list)
+    exclusive_api_types: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not _PROJECT_NAME.match(self.project):
@@ -165,6 +166,20 @@ def config_keys(spec: RepoSpec) -> list[ConfigKey]:
         )
         summary = "API type(s) " + ", ".join(map(str, types))
         keys.append(ConfigKey(f"{p}:activateAllAuthorised", yaml, summary))
+    if spec.exclusive_api_types:
+        types = spec.exclusive_api_types
+        yaml = "\n".join(
+            [
+                "  # Exclusive mode: whatever is active in d6 for these API types and not declared",
+                "  # here is deactivated by `pulumi up` (within d6:maxDeactivations):",
+                f"  {p}:exclusiveApiTypes:",
+                *(f"    - {type_id}" for type_id in types),
+                '  # Exceptions exclusive mode never touches, as "<schoolId>/<apiTypeId>":',
+                f"  {p}:exclusiveIgnore: []",
+            ]
+        )
+        summary = "API type(s) " + ", ".join(map(str, types))
+        keys.append(ConfigKey(f"{p}:exclusiveApiTypes", yaml, summary))
     if spec.adopted is None:
         yaml = f"  # `pulumi-d6 codegen --write` adds what is active in d6:\n  {p}:integrations: []"
         keys.append(ConfigKey(f"{p}:integrations", yaml, "empty"))

@@ -53,8 +53,8 @@ def drift(
         Path | None,
         typer.Option(
             "--stack-config",
-            help="A root-program stack file (Pulumi.<stack>.yaml): its integrations and "
-            "activateAllAuthorised.",
+            help="A root-program stack file (Pulumi.<stack>.yaml): its integrations, "
+            "activateAllAuthorised and exclusive mode.",
             dir_okay=False,
             show_default=False,
         ),
@@ -82,7 +82,8 @@ def drift(
         typer.Option(
             "--fail-on",
             help="Categories --exit-code fails on, comma-separated, or all. The onboarding "
-            "queue is reported but not failed on unless named.",
+            "queue and exclusive_deactivate (the next up deactivates those) are reported but "
+            "not failed on unless named.",
         ),
     ] = ",".join(FAIL_ON_DEFAULT),
     project: Annotated[
@@ -97,7 +98,8 @@ def drift(
     password: Password = None,
     api_version: ApiVersion = None,
 ) -> None:
-    """Compare what is declared with d6: onboarding, unmanaged active, revoked, mismatched.
+    """Compare what is declared with d6: onboarding, unmanaged active, exclusive deactivations,
+    revoked, mismatched.
 
     One full listing of d6 (every page, at its largest page size). With --stack-config, the
     file's plain d6:* settings are used too (a secure d6:password is not: set D6_PASSWORD).
@@ -112,14 +114,15 @@ def drift(
             settings = stack_file_settings(config, str(stack_config))
             client = make_client(base_url, username, password, api_version, config=settings)
             live = fetch(client, None, None)
-            declared = from_stack_config(config, namespace, live, str(stack_config))
+            declared, program = from_stack_config(config, namespace, live, str(stack_config))
         else:
             source = None if state == "-" else Path(str(state))
             export = read_stack_export(source, sys.stdin.read() if source is None else None)
             declared = from_stack_export(export, "stdin" if source is None else str(source))
             client = make_client(base_url, username, password, api_version)
             live = fetch(client, None, None)
-        report = compare(declared, live)
+            program = None  # a stack export does not say which types are exclusive
+        report = compare(declared, live, program)
     if fmt is DriftFormat.json:
         typer.echo(to_json(report))
     elif fmt is DriftFormat.markdown:

@@ -69,6 +69,15 @@ def init(
             show_default=False,
         ),
     ] = None,
+    exclusive_api_types: Annotated[
+        str | None,
+        typer.Option(
+            help="API type ids, comma-separated (e.g. 8): exclusive mode, every integration of "
+            "these types that is not declared is kept inactive (exclusiveApiTypes, with an empty "
+            "exclusiveIgnore).",
+            show_default=False,
+        ),
+    ] = None,
     max_deactivations: Annotated[
         str, typer.Option(help="d6:maxDeactivations for the stack (a number, or unlimited).")
     ] = str(DEFAULT_MAX_DEACTIVATIONS),
@@ -133,7 +142,12 @@ def init(
             api_version=settings.api_version if api_version is not None else None,
             max_deactivations=_checked_budget(max_deactivations),
             adopted=adopted,
-            activate_all_authorised=_api_types(activate_all_authorised),
+            activate_all_authorised=_api_types(
+                activate_all_authorised, "--activate-all-authorised", "activateAllAuthorised"
+            ),
+            exclusive_api_types=_api_types(
+                exclusive_api_types, "--exclusive-api-types", "exclusiveApiTypes"
+            ),
         )
         existing = (
             Existing.SKIP if skip_existing else Existing.OVERWRITE if force else Existing.REFUSE
@@ -203,13 +217,14 @@ def _checked_budget(value: str) -> str:
     raise ScaffoldError(message)
 
 
-def _api_types(raw: str | None) -> list[int]:
-    """``--activate-all-authorised 8,9``, checked by the root program's own parser (a repeat
-    is refused, not dropped), so init never writes what the program would refuse."""
+def _api_types(raw: str | None, flag: str, key: str) -> list[int]:
+    """``--activate-all-authorised 8,9`` (or ``--exclusive-api-types``), checked by the root
+    program's own parser for ``key`` (a repeat is refused, not dropped), so init never writes
+    what the program would refuse."""
     if not raw:
         return []
     try:
-        return parse_api_types([part.strip() for part in raw.split(",")])
+        return parse_api_types([part.strip() for part in raw.split(",")], key)
     except ProgramConfigError as exc:
-        message = f"--activate-all-authorised {shown(raw)}: {exc}"
+        message = f"{flag} {shown(raw)}: {exc}"
     raise ScaffoldError(message)

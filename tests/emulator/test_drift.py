@@ -49,6 +49,7 @@ EXPECTED = {
     "in_sync": 1,
     "onboarding": [row(1000, 9), row(1001, 9), row(1002, 8), row(1003, 9), row(1004, 8)],
     "unmanaged_active": [row(1002, 9)],
+    "exclusive_deactivate": [],
     "revoked": [row(1004, 9), row(9999, 8, known=False)],
     "mismatched": [
         {**row(1001, 8), "declared_active": False, "live_active": True},
@@ -248,7 +249,7 @@ def test_a_bad_fail_on_is_a_usage_error(emu: RunningEmulator, stack_file: Path, 
     assert result.exit_code == cli.EXIT_USAGE
     assert " ".join(result.stderr.split()) == (
         f"error: --fail-on '{value}': expected categories, comma-separated, from onboarding, "
-        "unmanaged_active, revoked, mismatched; or all"
+        "unmanaged_active, exclusive_deactivate, revoked, mismatched; or all"
     )
 
 

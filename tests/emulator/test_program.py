@@ -175,7 +175,8 @@ def test_unknown_keys_of_the_project_fail_the_program_run(monkeypatch: pytest.Mo
     assert str(err.value) == (
         "d6-integrations:activateAllAuthorized is not a setting of the root program; known: "
         "d6-integrations:integrations, d6-integrations:activateAllAuthorised, "
-        "d6-integrations:deactivateUndiscovered"
+        "d6-integrations:deactivateUndiscovered, d6-integrations:exclusiveApiTypes, "
+        "d6-integrations:exclusiveIgnore"
     )
 
 
