@@ -76,9 +76,9 @@ def test_create_inactive_with_no_budget_refuses_an_active_one() -> None:
     assert (d6.changes_sent, d6.state) == (0, {(1000, 8): True})
 
 
-def test_create_inactive_with_no_budget_refuses_one_not_authorised() -> None:
+def test_create_inactive_of_one_not_authorised_says_so_and_sends_nothing() -> None:
     d6 = FakeD6(state={})
-    with serving(d6), pytest.raises(ResourceError, match="this run allows no deactivations"):
+    with serving(d6), pytest.raises(ResourceError, match="School 1000 has not authorised"):
         provider(**{"d6:maxDeactivations": "0"}).create(props(active=False))
     assert d6.changes_sent == 0
 
