@@ -177,6 +177,31 @@ def test_secrets_reach_only_the_steps_that_talk_to_d6_or_pulumi() -> None:
                 assert "env" not in step
 
 
+PULUMI_SECRETS = ("PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE")
+RUNS_PULUMI = re.compile(r"(?:^|[\s;&|(])pulumi\s")  # the Pulumi CLI, not pulumi-d6
+
+
+@pytest.mark.parametrize("which", ["template", "init"])
+def test_every_step_that_runs_pulumi_gets_each_backend_secret_and_no_other_step_does(
+    rendered: Path, which: str
+) -> None:
+    """The header says setting PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE as secrets is
+    enough for a self-managed backend: only true when they reach `pulumi`."""
+    workflow = yaml.safe_load((GENERATED[0] if which == "template" else rendered).read_text())
+    running = []
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            env = step.get("env", {})
+            if RUNS_PULUMI.search(str(step.get("run", ""))):
+                running.append(step["name"])
+                assert {k: env.get(k) for k in PULUMI_SECRETS} == {
+                    k: f"${{{{ secrets.{k} }}}}" for k in PULUMI_SECRETS
+                }, step["name"]
+            else:
+                assert not set(env) & set(PULUMI_SECRETS), step.get("name")
+    assert running == ["Preview (once, as JSON)", "pulumi up --refresh"]
+
+
 def test_the_nightly_drift_step_fails_on_what_needs_action() -> None:
     up = generated()["jobs"]["up"]
     assert "pulumi-d6 drift" in runs(up)[-1]
