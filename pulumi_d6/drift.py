@@ -3,7 +3,9 @@
 Pulumi reports only on what it manages; the questions integrators ask are about the rest. Five
 categories, which never overlap:
 
-* ``onboarding``: authorised in d6 and inactive, not declared (the onboarding queue);
+* ``onboarding``: authorised in d6 and inactive, and either not declared or discovered by
+  ``activateAllAuthorised`` (root-program stack file only): the onboarding queue, which the next
+  ``up`` activates for the discovered ones (explicit ``integrations`` entries stay ``mismatched``);
 * ``unmanaged_active``: active in d6, not declared (someone clicked in d6+, or ran a script);
 * ``exclusive_deactivate``: the same, but of an ``exclusiveApiTypes`` type and not in
   ``exclusiveIgnore`` (root-program stack file only): the next ``up`` deactivates it, so it is
@@ -33,11 +35,19 @@ from .stackfile import StackFileError, read_text
 # Pulumi's public marker of a secret value in state (not a secret itself).
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # noqa: S105
 CATEGORIES = ("onboarding", "unmanaged_active", "exclusive_deactivate", "revoked", "mismatched")
+BY_NEED = ("unmanaged_active", "revoked", "mismatched", "exclusive_deactivate", "onboarding")
+"""The order the table and the markdown show sections in: what needs someone to act first; the
+onboarding queue, which can run to thousands of rows and needs nothing, last."""
+FOLDED = ("onboarding",)
+"""Sections the markdown folds into a ``<details>`` block (expanded on a click)."""
 FAIL_ON_DEFAULT = ("unmanaged_active", "revoked", "mismatched")
 """What needs someone to act; the onboarding queue is business as usual, and exclusive mode's
 deactivations are the next ``up``'s job (both reported, not failed on unless asked)."""
 TITLES = {
-    "onboarding": "Onboarding: authorised in d6, inactive, not declared",
+    "onboarding": (
+        "Onboarding: authorised in d6, inactive; not declared, or discovered (the next up "
+        "activates it)"
+    ),
     "unmanaged_active": "Unmanaged: active in d6, not declared",
     "exclusive_deactivate": (
         "Exclusive: active in d6, not declared, will be deactivated by the next up"
@@ -121,11 +131,13 @@ def compare(
     program: ProgramConfig | None = None,
 ) -> DriftReport:
     """Sort every integration into exactly one category; ``program`` (a root-program stack
-    file's) tells which undeclared active ones exclusive mode will deactivate."""
+    file's) tells which undeclared active ones exclusive mode will deactivate, and which
+    declared ones were discovered by ``activateAllAuthorised`` rather than written down."""
     wanted: dict[tuple[int, int], IntegrationSpec] = {}
     for item in declared:
         wanted.setdefault(item.key, item)
     listed = {info.key: info for info in live}
+    explicit = {item.key for item in program.integrations} if program is not None else set(wanted)
     report = DriftReport()
     for key in sorted(set(wanted) | set(listed)):
         want, info = wanted.get(key), listed.get(key)
@@ -142,6 +154,8 @@ def compare(
                 report.unmanaged_active.append(row)
         elif want is not None and info is None:
             report.revoked.append(row)
+        elif want is not None and info is not None and key not in explicit and not info.active:
+            report.onboarding.append(row)  # discovered, waiting for the next up to activate it
         elif want is not None and info is not None and want.active != info.active:
             report.mismatched.append(
                 DriftRow(key[0], key[1], name, declared_active=want.active, live_active=info.active)
@@ -241,12 +255,13 @@ class Section:
     title: str
     columns: tuple[str, ...]
     rows: list[tuple[str, ...]]
+    folded: bool = False
 
 
 def sections(report: DriftReport) -> list[Section]:
     """The one place that words a report's rows: unknown names, active or inactive."""
     found = []
-    for name in CATEGORIES:
+    for name in BY_NEED:
         rows = report.category(name)
         if not rows:
             continue
@@ -263,7 +278,7 @@ def sections(report: DriftReport) -> list[Section]:
             if row.declared_active is not None and row.live_active is not None:
                 text += (_active(row.declared_active), _active(row.live_active))
             cells.append(text)
-        found.append(Section(f"{TITLES[name]} ({len(rows)})", columns, cells))
+        found.append(Section(f"{TITLES[name]} ({len(rows)})", columns, cells, name in FOLDED))
     return found
 
 
@@ -276,14 +291,20 @@ def to_json(report: DriftReport) -> str:
 
 
 def to_markdown(report: DriftReport) -> str:
-    """For ``$GITHUB_STEP_SUMMARY``: a summary line, then one table per non-empty category."""
+    """For ``$GITHUB_STEP_SUMMARY``: a summary line, then one table per non-empty category,
+    what needs action first; the onboarding queue folded, closed, in a ``<details>`` block."""
     lines = ["## d6 drift", "", report.summary()]
     for section in sections(report):
-        lines += ["", f"### {section.title}", ""]
+        if section.folded:  # GitHub renders markdown inside <details> after a blank line
+            lines += ["", f"<details><summary>{section.title}</summary>", ""]
+        else:
+            lines += ["", f"### {section.title}", ""]
         lines.append("| " + " | ".join(section.columns) + " |")
         lines.append("|" + "|".join(_ALIGN.get(c, "---") for c in section.columns) + "|")
         for cells in section.rows:
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        if section.folded:
+            lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 
 

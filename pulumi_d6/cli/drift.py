@@ -98,8 +98,8 @@ def drift(
     password: Password = None,
     api_version: ApiVersion = None,
 ) -> None:
-    """Compare what is declared with d6: onboarding, unmanaged active, exclusive deactivations,
-    revoked, mismatched.
+    """Compare what is declared with d6: unmanaged active, revoked, mismatched, exclusive
+    deactivations, onboarding.
 
     One full listing of d6 (every page, at its largest page size). With --stack-config, the
     file's plain d6:* settings are used too (a secure d6:password is not: set D6_PASSWORD).

@@ -180,20 +180,52 @@ def test_shown_secrets_are_opened(emu: RunningEmulator) -> None:
 def test_activate_all_authorised_is_resolved_against_the_listing(
     emu: RunningEmulator, stack_file: Path
 ) -> None:
-    stack_file.write_text("config:\n  estate:activateAllAuthorised: [9]\n")
-    result = invoke(emu, "--stack-config", str(stack_file), "--format", "json")
+    """A discovered school that d6 shows inactive is the queue the next up activates:
+    onboarding, not mismatched; an explicit entry that disagrees with d6 stays mismatched."""
+    stack_file.write_text(
+        "config:\n  estate:activateAllAuthorised: [9]\n"
+        "  estate:integrations:\n    - {schoolId: 1003, apiTypeId: 9}\n"
+    )
+    result = invoke(emu, "--stack-config", str(stack_file), "--format", "json", "--exit-code")
     report = json.loads(result.stdout)
     assert report["in_sync"] == 1  # 1002/9 is active
-    assert [(r["school_id"], r["declared_active"]) for r in report["mismatched"]] == [
-        (1000, True),
-        (1001, True),
-        (1003, True),
-    ]
+    assert report["mismatched"] == [{**row(1003, 9), "declared_active": True, "live_active": False}]
+    discovered, undeclared = (
+        [row(1000, 9), row(1001, 9)],
+        [row(1002, 8), row(1003, 8), row(1004, 8)],
+    )
+    assert report["onboarding"] == sorted(
+        discovered + undeclared, key=lambda r: (r["school_id"], r["api_type_id"])
+    )
     assert report["revoked"] == []
     assert [(r["school_id"], r["api_type_id"]) for r in report["unmanaged_active"]] == [
         (1000, 8),
         (1001, 8),
     ]
+    assert result.exit_code == cli.EXIT_DRIFT  # for 1003/9 and the unmanaged ones
+
+
+def test_right_after_init_activate_all_authorised_the_nightly_check_is_green(
+    emu: RunningEmulator, stack_file: Path
+) -> None:
+    """`init --adopt --activate-all-authorised 9`: the schools waiting for their first
+    activation are reported as onboarding and fail nothing."""
+    emu.admin.reset(seed=0)
+    emu.admin.authorise(1000, 8, active=True)
+    emu.admin.authorise(1000, 9, active=True)
+    emu.admin.authorise(1001, 9)
+    emu.admin.authorise(1002, 9)
+    stack_file.write_text(
+        "config:\n  estate:activateAllAuthorised: [9]\n"
+        "  estate:integrations:\n    - {schoolId: 1000, apiTypeId: 8}\n"
+    )
+    args = ["--stack-config", str(stack_file), "--exit-code"]
+    result = invoke(emu, *args)
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.splitlines()[0] == (
+        "2 out of sync (2 onboarding, 0 unmanaged active, 0 revoked, 0 mismatched); 2 in sync."
+    )
+    assert invoke(emu, *args, "--fail-on", "onboarding").exit_code == cli.EXIT_DRIFT
 
 
 def test_exit_codes(emu: RunningEmulator, stack_file: Path) -> None:
@@ -274,7 +306,7 @@ def test_markdown_for_the_job_summary(emu: RunningEmulator, stack_file: Path) ->
     assert "### Mismatched: declared active differs from d6 (2)" in lines
     assert f"| 1001 | {name(1001)} | 8 | inactive | active |" in lines
     assert "| 9999 | (unknown) | 8 |" in lines
-    assert sum(line.startswith("### ") for line in lines) == 4
+    assert sum(line.startswith("### ") for line in lines) == 3  # and the onboarding <details>
 
 
 def test_markdown_shows_only_non_empty_categories(emu: RunningEmulator, stack_file: Path) -> None:
@@ -282,9 +314,31 @@ def test_markdown_shows_only_non_empty_categories(emu: RunningEmulator, stack_fi
     emu.admin.authorise(1000, 8)
     stack_file.write_text("config: {}\n")
     lines = invoke(emu, "--stack-config", str(stack_file), "--format", "markdown").stdout
-    assert [line for line in lines.splitlines() if line.startswith("### ")] == [
-        "### Onboarding: authorised in d6, inactive, not declared (1)"
-    ]
+    assert "### " not in lines
+    assert lines.count("<details>") == 1
+
+
+ONBOARDING = "Onboarding: authorised in d6, inactive; not declared, or discovered (the next up "
+
+
+def test_sections_come_in_order_of_need_the_onboarding_queue_last(
+    emu: RunningEmulator, stack_file: Path
+) -> None:
+    """Thousands of onboarding rows must not push what needs action out of sight."""
+    table = invoke(emu, "--stack-config", str(stack_file), "--format", "table").stdout
+    markdown = invoke(emu, "--stack-config", str(stack_file), "--format", "markdown").stdout
+    for text in (table, markdown):
+        at = [text.index(title) for title in ("Unmanaged:", "Revoked:", "Mismatched:", ONBOARDING)]
+        assert at == sorted(at), text
+
+
+def test_markdown_folds_the_onboarding_queue(emu: RunningEmulator, stack_file: Path) -> None:
+    markdown = invoke(emu, "--stack-config", str(stack_file), "--format", "markdown").stdout
+    folded = markdown.split("\n\n<details>", 1)[1]
+    assert folded.startswith(f"<summary>{ONBOARDING}activates it) (5)</summary>\n\n| school |")
+    assert folded.endswith(f"| 1004 | {name(1004)} | 8 |\n\n</details>\n")
+    assert f"### {ONBOARDING}" not in markdown
+    assert "### Mismatched: declared active differs from d6 (2)" in markdown
 
 
 @pytest.mark.parametrize(
