@@ -27,14 +27,23 @@ from .common import (
     Username,
     errors_to_exit_codes,
     fetch,
+    flowing_help,
     make_client,
     out,
 )
 from .drift import DriftFormat as PreviewFormat  # the same three formats
 
 EXIT_OVER_LIMIT = EXIT_DRIFT  # 1: the same "someone must look" code
+LIMIT_RULE = (
+    "Without it: with --stack-config, the stack file's d6:maxDeactivations, else "
+    "D6_MAX_DEACTIVATIONS, else 10 (the order pulumi up uses); without --stack-config, "
+    "--max-deactivations is required (D6_MAX_DEACTIVATIONS alone is not read)."
+)
+"""Where the limit comes from, as ``preview.resolve_limit`` does it (README and
+docs/CHECK_PREVIEW.md say the same)."""
 
 
+@flowing_help
 def check_preview(
     file: Annotated[
         str,
@@ -47,8 +56,7 @@ def check_preview(
         typer.Option(
             "--max-deactivations",
             metavar="N",
-            help="Most deactivations allowed: a whole number >= 0, or unlimited "
-            "(default: the stack file's d6:maxDeactivations).",
+            help=f"Most deactivations allowed: a whole number >= 0, or unlimited. {LIMIT_RULE}",
             show_default=False,
         ),
     ] = None,
@@ -82,7 +90,8 @@ def check_preview(
 
     Also counted: updates of active to false or to a value not known yet, creates with active false.
 
-    Exit 0 within the limit, 1 above it, 2 for input that is not `pulumi preview --json` output.
+    Exit 0 within the limit, 1 above it, 2 for input that is not `pulumi preview --json` output
+    or when no limit is given (neither --max-deactivations nor --stack-config).
     """
     with errors_to_exit_codes():
         config = load_config(stack_config) if stack_config is not None else None

@@ -154,3 +154,33 @@ def test_live_without_credentials_exits_2_before_any_request(
     code, out, err = check(str(PLAN), "--max-deactivations", "9", "--live")
     assert (code, out) == (2, "")
     assert err.startswith("error: d6 username and password not set")
+
+
+def test_without_a_stack_file_the_environment_alone_gives_no_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("D6_MAX_DEACTIVATIONS", "50")
+    result = runner.invoke(cli.app, ["check-preview", str(PLAN)], env={"COLUMNS": "200"})
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith("error: give the limit: --max-deactivations N")
+
+
+def plain(text: str) -> str:
+    """Prose as a reader sees it: no markdown backticks, no help-table borders, one space."""
+    return " ".join(text.replace("`", "").replace("│", " ").split())
+
+
+@pytest.mark.parametrize("where", ["README.md", "docs/CHECK_PREVIEW.md", "--help"])
+def test_every_description_of_the_limit_says_what_the_code_does(where: str) -> None:
+    """With --stack-config: the stack file, else D6_MAX_DEACTIVATIONS, else 10; without it the
+    flag is required (the previous README promised a fallback the command never had)."""
+    if where == "--help":
+        text = runner.invoke(cli.app, ["check-preview", "--help"], env={"COLUMNS": "2000"}).stdout
+    else:
+        text = (Path(__file__).resolve().parents[2] / where).read_text()
+    assert "with --stack-config" in plain(text)
+    assert "the stack file's d6:maxDeactivations, else D6_MAX_DEACTIVATIONS, else 10" in plain(text)
+    assert (
+        "without --stack-config, --max-deactivations is required (D6_MAX_DEACTIVATIONS alone is "
+        "not read"
+    ) in plain(text).replace("Without", "without")
