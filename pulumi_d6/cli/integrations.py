@@ -12,8 +12,10 @@ import typer
 from rich.table import Table
 
 from ..codegen import render_python, render_yaml
+from ..errors import NotAuthorisedError
 from ..stackfile import merge_integrations, project_name
 from .common import (
+    EXIT_NOT_AUTHORISED,
     ApiVersion,
     BaseUrl,
     Password,
@@ -23,6 +25,7 @@ from .common import (
     TypeFilter,
     Username,
     errors_to_exit_codes,
+    fail,
     fetch,
     flowing_help,
     make_client,
@@ -124,10 +127,21 @@ def _change(
     password: str | None,
     api_version: str | None,
 ) -> None:
+    command = "activate" if active else "deactivate"
     with errors_to_exit_codes():
         client = make_client(base_url, username, password, api_version)
-        result = client.set_state(school_id, api_type_id, active)
-    verb = "activated" if active else "deactivated"
+        try:
+            result = client.set_state(school_id, api_type_id, active)
+        except NotAuthorisedError as exc:
+            # d6 says only "Client has not authorised access": name who, for what, and the fix.
+            fail(
+                EXIT_NOT_AUTHORISED,
+                f"School {school_id} has not authorised your integration for API type "
+                f"{api_type_id} in d6+ SAMS (d6: {exc.message}). Ask the school to authorise it in d6+, "
+                f"then run `pulumi-d6 {command} {school_id} {api_type_id}` again. Your "
+                "credentials are fine.",
+            )
+    verb = f"{command}d"
     if result.changed:
         out.print(f"{school_id}/{api_type_id}: {verb}")
     else:

@@ -13,9 +13,14 @@ from typer.testing import CliRunner
 
 import pulumi_d6
 from pulumi_d6 import cli
+from pulumi_d6.client import D6Client
 from pulumi_d6.declarations import ProgramConfigError, parse_integrations
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
+from pulumi_d6.errors import NotAuthorisedError
+from pulumi_d6.integration import IntegrationSpec
 from pulumi_d6.program import main as root_program
+from pulumi_d6.provider import _not_authorised
+from pulumi_d6.settings import D6Settings
 from pulumi_d6.testing import run_program
 
 runner = CliRunner()
@@ -270,11 +275,39 @@ def test_bad_credentials_exit_3(emu: RunningEmulator) -> None:
     assert "not-it" not in result.stderr
 
 
-def test_not_authorised_exit_4(emu: RunningEmulator) -> None:
-    result = invoke(emu, "activate", "9999", "8")
+@pytest.mark.parametrize("command", ["activate", "deactivate"])
+def test_not_authorised_exit_4_names_the_school_the_api_type_and_the_fix(
+    emu: RunningEmulator, command: str
+) -> None:
+    result = invoke(emu, command, "99999", "8")
     assert result.exit_code == cli.EXIT_NOT_AUTHORISED == 4
-    assert "Client has not authorised access" in result.stderr
-    assert "ask it to, then retry" in result.stderr
+    assert " ".join(result.stderr.split()) == (
+        "error: School 99999 has not authorised your integration for API type 8 in d6+ SAMS "
+        "(d6: Client has not authorised access). Ask the school to authorise it in d6+, then "
+        f"run `pulumi-d6 {command} 99999 8` again. Your credentials are fine."
+    )
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_readme_quotes_what_each_surface_prints_for_a_school_that_has_not_authorised(
+    emu: RunningEmulator,
+) -> None:
+    """The troubleshooting entry once quoted a message no surface printed."""
+    readme = flat((Path(__file__).resolve().parents[2] / "README.md").read_text())
+    emu.admin.revoke(1000, 8)
+    printed = flat(invoke(emu, "activate", "1000", "8").stderr)
+    assert f'"{printed}"' in readme
+    assert f'"{_not_authorised(IntegrationSpec(1000, 8))}"' in readme
+    client = D6Client(D6Settings(base_url=emu.base_url, username="demo", password=PASSWORD))
+    with pytest.raises(NotAuthorisedError) as raised:
+        client.set_state(1000, 8, True)
+    assert str(raised.value) == f"PATCH {emu.base_url}/v2/settings/clientintegrations " + (
+        "failed (HTTP 401): Client has not authorised access"
+    )
+    assert f'"{str(raised.value).replace(emu.base_url, "<base URL>")}"' in readme
 
 
 def test_validation_failure_exit_5(emu: RunningEmulator) -> None:
