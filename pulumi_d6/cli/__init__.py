@@ -14,6 +14,7 @@ import typer
 
 from .._version import __version__
 from ..emulator.cli import app as emulator_app
+from ..help_format import ReadableCommand, ReadableGroup
 from ..logs import configure_from_env
 from . import drift, init, integrations, preview
 from .common import (
@@ -28,6 +29,7 @@ from .common import (
 
 app: typer.Typer = typer.Typer(
     name="pulumi-d6",
+    cls=ReadableGroup,
     help="Inspect and manage d6+ SAMS client integrations, and run a local d6 emulator.",
     no_args_is_help=True,
     add_completion=False,
@@ -53,13 +55,13 @@ def _root(
     """pulumi-d6: the d6+ SAMS Integrate provider's companion CLI."""
 
 
-app.command()(integrations.clients)
-app.command()(integrations.codegen)
-app.command()(integrations.activate)
-app.command()(integrations.deactivate)
-app.command("init")(init.init)
-app.command()(drift.drift)
-app.command("check-preview")(preview.check_preview)
+app.command(cls=ReadableCommand)(integrations.clients)
+app.command(cls=ReadableCommand)(integrations.codegen)
+app.command(cls=ReadableCommand)(integrations.activate)
+app.command(cls=ReadableCommand)(integrations.deactivate)
+app.command("init", cls=ReadableCommand)(init.init)
+app.command(cls=ReadableCommand)(drift.drift)
+app.command("check-preview", cls=ReadableCommand)(preview.check_preview)
 app.add_typer(emulator_app, name="emulator", help="Run the local d6 emulator until Ctrl-C.")
 
 

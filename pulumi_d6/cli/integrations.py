@@ -137,9 +137,9 @@ def _change(
             fail(
                 EXIT_NOT_AUTHORISED,
                 f"School {school_id} has not authorised your integration for API type "
-                f"{api_type_id} in d6+ SAMS (d6: {exc.message}). Ask the school to authorise it in d6+, "
-                f"then run `pulumi-d6 {command} {school_id} {api_type_id}` again. Your "
-                "credentials are fine.",
+                f"{api_type_id} in d6+ SAMS (d6: {exc.message}). Ask the school to authorise "
+                f"it in d6+, then run `pulumi-d6 {command} {school_id} {api_type_id}` again. "
+                "Your credentials are fine.",
             )
     verb = f"{command}d"
     if result.changed:

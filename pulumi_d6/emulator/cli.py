@@ -14,12 +14,13 @@ from typing import Annotated
 import typer
 
 from ..exits import EXIT_USAGE
+from ..help_format import ReadableGroup
 from .store import MAX_SEED
 
 BANNER = "d6 emulator listening on "
 
 app: typer.Typer = typer.Typer(
-    add_completion=False, pretty_exceptions_enable=False, subcommand_metavar=""
+    cls=ReadableGroup, add_completion=False, pretty_exceptions_enable=False, subcommand_metavar=""
 )
 
 
@@ -51,9 +52,7 @@ def emulator(
         ),
     ] = False,
     username: Annotated[str, typer.Option(help="Integrator username it accepts.")] = "demo",
-    password: Annotated[
-        str, typer.Option(help="Integrator password it accepts.", show_default=False)
-    ] = "demo",  # noqa: S107 - the emulator's documented demo credential, not a real secret
+    password: Annotated[str, typer.Option(help="Integrator password it accepts.")] = "demo",  # noqa: S107 - the emulator's documented demo credential, not a real secret
     page_size: Annotated[int, typer.Option(min=1, help="Default page size (meta.limit).")] = 10,
     max_page_size: Annotated[
         int, typer.Option(min=1, help="Largest page allowed (meta.max_allowed_limit).")

@@ -88,6 +88,46 @@ def test_help_names_the_environment_variables() -> None:
         assert variable in result.stdout
 
 
+COMMANDS = ["clients", "codegen", "activate", "deactivate", "init", "drift", "check-preview"]
+PIPED = {"COLUMNS": None}  # as in a CI log: no terminal and nothing that says its width
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS), ["emulator"]], ids=str)
+def test_help_in_a_pipe_cuts_nothing_and_flags_take_no_placeholder(command: list[str]) -> None:
+    """CliRunner's output is not a terminal, as in a CI log or `| less`."""
+    result = runner.invoke(cli.app, [*command, "--help"], env=PIPED)
+    assert result.exit_code == 0
+    assert "…" not in result.stdout, result.stdout
+    assert "<bool>" not in result.stdout, result.stdout
+    assert "--help" in result.stdout
+
+
+def test_the_root_help_lists_version_as_a_flag() -> None:
+    rows = [" ".join(line.strip("│ ").split()) for line in runner.invoke(
+        cli.app, ["--help"], env=PIPED
+    ).stdout.splitlines()]  # fmt: skip
+    assert "--version Print the version and exit." in rows
+    assert "--help Show this message and exit." in rows
+
+
+def test_a_piped_help_shows_long_option_names_and_defaults_whole() -> None:
+    emulator = runner.invoke(cli.app, ["emulator", "--help"], env=PIPED).stdout
+    assert "--v2-state-methods " in emulator
+    drift = runner.invoke(cli.app, ["drift", "--help"], env=PIPED).stdout
+    assert "[default: unmanaged_active,revoked,mismatched]" in drift
+
+
+def test_a_width_the_user_gives_is_kept() -> None:
+    lines = runner.invoke(cli.app, ["drift", "--help"], env={"COLUMNS": "70"}).stdout.splitlines()
+    assert max(len(line) for line in lines) == 70
+
+
+def test_the_emulator_help_shows_its_default_password() -> None:
+    result = runner.invoke(cli.app, ["emulator", "--help"], env=PIPED)
+    row = next(line for line in result.stdout.splitlines() if "--password" in line)
+    assert "Integrator password it accepts. [default: demo]" in row
+
+
 def test_clients_table(emu: RunningEmulator) -> None:
     emu.admin.set_active(1001, 9, True)
     result = invoke(emu, "clients", env={"COLUMNS": "200"})

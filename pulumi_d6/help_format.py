@@ -1,0 +1,66 @@
+"""Command help that reads whole in a terminal, a pipe and a CI log alike.
+
+Typer's rich help has two habits that hurt off a terminal. With no terminal to measure (a pipe,
+a CI log) it renders at 80 columns, and its option table cuts what does not fit with an
+ellipsis (``--v2-state-metho…``, ``[default: unmanaged_active,revoked,misma…``); and it gives
+every option a type placeholder, flags included (``--version <bool>``), as if they took a value
+(typer's ``TyperOption.display_type_rich`` returns the metavar, else the type, whatever the
+option). These command classes render help at :data:`PIPED_WIDTH` columns when stdout is not a
+terminal and neither ``COLUMNS`` nor typer's ``TERMINAL_WIDTH`` says otherwise, and give flags
+an empty metavar. No Pulumi imports; no d6 imports (the emulator's CLI uses it too).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from typer.core import TyperCommand, TyperGroup, TyperOption
+
+PIPED_WIDTH = 120
+"""Wide enough for every option table of ``pulumi-d6`` without an ellipsis; a log viewer
+wraps long lines itself, and cut ones cannot be read back."""
+
+
+@contextmanager
+def readable(command: TyperCommand | TyperGroup, ctx: Any) -> Iterator[None]:
+    """Flags without a placeholder, and a wider page when nothing measures one."""
+    for param in command.get_params(ctx):
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""  # what rich help prints as the flag's "type"
+    from typer import rich_utils  # typer's own setting for the help width (TERMINAL_WIDTH)
+
+    piped = not _is_terminal() and not os.environ.get("COLUMNS", "").strip()
+    if not piped or rich_utils.MAX_WIDTH is not None:
+        yield
+        return
+    rich_utils.MAX_WIDTH = PIPED_WIDTH
+    try:
+        yield
+    finally:
+        rich_utils.MAX_WIDTH = None
+
+
+def _is_terminal() -> bool:
+    isatty = getattr(sys.stdout, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class ReadableCommand(TyperCommand):
+    """A command whose help reads whole off a terminal (see the module)."""
+
+    # ctx and formatter are typer's vendored click types; Any keeps the override compatible.
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with readable(self, ctx):
+            super().format_help(ctx, formatter)
+
+
+class ReadableGroup(TyperGroup):
+    """A group (the root app, the emulator) whose help reads whole off a terminal."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with readable(self, ctx):
+            super().format_help(ctx, formatter)
