@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from pulumi_d6 import cli
+from pulumi_d6.declarations import parse_program_config
+from pulumi_d6.settings import SETTING_KEYS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pulumi-preview"
 PLAN = FIXTURES / "plan.json"
@@ -184,3 +187,20 @@ def test_every_description_of_the_limit_says_what_the_code_does(where: str) -> N
         "without --stack-config, --max-deactivations is required (D6_MAX_DEACTIVATIONS alone is "
         "not read"
     ) in plain(text).replace("Without", "without")
+
+
+# What the check-preview docs name in backticks that is not a config key.
+NOT_CONFIG = {"retainOnDelete", "changeSummary", "detailedDiff", "getPreviewMetadataStep"}
+
+
+@pytest.mark.parametrize("where", ["README.md", "docs/CHECK_PREVIEW.md"])
+def test_the_check_preview_docs_name_only_config_keys_the_program_accepts(where: str) -> None:
+    text = (Path(__file__).resolve().parents[2] / where).read_text()
+    if where == "README.md":
+        text = text[text.index("### `pulumi-d6 check-preview`") : text.index("\n## Emulator")]
+    named = set(re.findall(r"`(d6:\w+|[a-z]+[A-Z]\w*)`", text)) - NOT_CONFIG
+    provider = {key.stack_key for key in SETTING_KEYS}
+    program = {key for key in named if not key.startswith("d6:")}
+    assert named - program <= provider, named - provider
+    assert program == {"exclusiveApiTypes"}, program
+    parse_program_config({key: [8] for key in program})  # refused keys would raise here
