@@ -93,6 +93,20 @@ def requirements_txt(pin: Pin) -> str:
     return f"{note}{pin.line}\n{TEST_RUNNER}\n"
 
 
+def already_has(text: str, pin: Pin) -> bool:
+    """Whether a ``requirements.txt`` has ``pin``'s line (as PEP 508 reads both, same mark)."""
+    wanted = (str(Requirement(pin.requirement)), pin.local)
+    for raw in text.splitlines():
+        line, mark, _ = raw.partition(f"  {LOCAL_ONLY}")
+        try:
+            found = Requirement(line.partition(" #")[0].strip())
+        except InvalidRequirement:
+            continue
+        if (str(found), bool(mark)) == wanted:
+            return True
+    return False
+
+
 def from_option(spec: str) -> Pin:
     """``--requirement SPEC``: a PEP 508 requirement for pulumi-d6, pinned by ``==`` or a URL."""
     placeholders = ", ".join(_PLACEHOLDER.findall(spec))

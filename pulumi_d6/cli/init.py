@@ -180,10 +180,7 @@ def _settings_without_password(given: dict[str, str]) -> tuple[D6Settings, str |
 def _refuse_a_requirement_kept_out(path: Path, pin: pins.Pin) -> None:
     """``--requirement`` with ``--skip-existing`` and a requirements.txt already there: the flag
     would be ignored, so nothing is written unless the file already has that line."""
-    if not path.exists():
-        return
-    lines = {line.strip() for line in path.read_text(encoding="utf-8").splitlines()}
-    if pin.line in lines:
+    if not path.exists() or pins.already_has(path.read_text(encoding="utf-8"), pin):
         return
     raise ScaffoldError(
         f"--requirement was given, but {path} already exists and --skip-existing keeps it; "
