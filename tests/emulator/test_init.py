@@ -381,7 +381,9 @@ def test_the_workflow_says_to_edit_the_marked_line() -> None:
     errors = [line for line in workflow.splitlines() if "::error file=requirements.txt::" in line]
     assert len(errors) == 2
     for line in errors:
-        assert line.strip().endswith(f'which CI cannot reach. {pins.EDIT_ADVICE}"')
+        assert line.strip().endswith(
+            f"(the line marked '# local only'), which CI cannot reach. {pins.EDIT_ADVICE}\""
+        )
     assert "--requirement" not in workflow
     assert "pulumi-d6==" not in workflow
 
