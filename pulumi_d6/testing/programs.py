@@ -29,6 +29,7 @@ from typing import Any
 from unittest import mock
 
 import pulumi
+from pulumi.output import Unknown
 from pulumi.runtime.mocks import MockMonitor
 from ruamel.yaml import YAML
 
@@ -82,7 +83,8 @@ class RegisteredIntegration:
     name: str
     inputs: dict[str, Any]
     """What the program passed (``school_id``, ``api_type_id``, ``active``,
-    ``deactivate_on_destroy``), without the serialized provider."""
+    ``deactivate_on_destroy``) as the provider's check reads it, defaults filled in; in a
+    preview, a value not known yet is ``pulumi.output.Unknown``."""
     options: RegisteredOptions
 
     @property
@@ -228,6 +230,10 @@ class _Recorder(pulumi.runtime.Mocks):
         if checked.failures:
             reasons = "; ".join(f"{f.property}: {f.reason}" for f in checked.failures)
             raise InvalidInputsError(f"ClientIntegration {args.name!r}: {reasons}")
+        if any(isinstance(value, Unknown) for value in (checked.inputs or {}).values()):
+            # A preview, with an input not known yet: registered as it is, as the engine would.
+            self.registered.append((args.name, dict(checked.inputs or {})))
+            return "", dict(checked.inputs or {})
         spec = IntegrationSpec.of(checked.inputs or {})
         self.registered.append((args.name, spec.inputs()))
         outputs = spec.outputs(live_active=spec.active, info=self.by_key.get(spec.key))
