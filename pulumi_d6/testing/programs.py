@@ -154,7 +154,7 @@ def run_program(
     descriptive fields (``school_name``, ...) from ``listing`` when it lists the integration,
     else empty strings.
     """
-    given = namespaced(config or {}, project)
+    given = _namespaced(config or {}, project)
     context = contextvars.copy_context()  # Pulumi's settings and config stay inside this run
     return context.run(_run, program, given, listing, project, stack, preview)
 
@@ -179,7 +179,7 @@ def run_project(
     stack_file = _load_yaml(folder / f"Pulumi.{stack}.yaml")
     stack_config = stack_file.get("config") or {}
     name = str(project_file["name"])
-    values = namespaced(
+    values = _namespaced(
         {
             k: v
             for k, v in stack_config.items()
@@ -187,7 +187,7 @@ def run_project(
         },
         name,
     )
-    values.update(namespaced(config or {}, name))
+    values.update(_namespaced(config or {}, name))
     main = folder / str(project_file.get("main") or "")
     entry = main / "__main__.py" if main.is_dir() else main
 
@@ -205,7 +205,7 @@ def run_project(
     )
 
 
-def namespaced(config: Mapping[str, Any], project: str) -> dict[str, Any]:
+def _namespaced(config: Mapping[str, Any], project: str) -> dict[str, Any]:
     """``config`` with each key that has no namespace put in the project's, as Pulumi reads a
     stack file (``integrations`` is ``<project>:integrations``)."""
     return {(key if ":" in key else f"{project}:{key}"): value for key, value in config.items()}
