@@ -86,8 +86,8 @@ def init(
         str | None,
         typer.Option(
             help="Where CI installs pulumi-d6 from, as a requirements.txt line (e.g. 'pulumi-d6 "
-            "@ git+https://github.com/<owner>/pulumi-d6.git@<commit>'). Default: the source "
-            "this copy was installed from.",
+            "@ git+https://github.com/<owner>/pulumi-d6.git@<commit>', with real values in "
+            "place of <owner> and <commit>). Default: the source this copy was installed from.",
             show_default=False,
         ),
     ] = None,
