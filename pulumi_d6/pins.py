@@ -5,9 +5,10 @@ pulumi-d6 is not on a public index, and nobody guarantees the name there is ours
 So the line is either what the user passes (``--requirement``, any PEP 508 requirement), or the
 source this copy came from (PEP 610 ``direct_url.json``): a git URL over https or ssh with its
 commit, an https archive with its hash when known, or a version only for a copy that did come
-from an index. A source only this machine can reach (a path, ``file://``, ``git+file://``, an
-editable checkout) is written with the :data:`LOCAL_ONLY` mark, which the workflow's install step
-looks for and stops on. No Pulumi imports.
+from an index. A source a CI runner cannot reach or should not trust (a path, ``file://``,
+``git+file://``, an editable checkout, plain ``http://``, a loopback host) is written with the
+:data:`LOCAL_ONLY` mark, which the workflow's install step looks for and stops on; the fix is to
+edit that line (:data:`FORMS`). No Pulumi imports.
 """
 
 from __future__ import annotations
@@ -30,8 +31,27 @@ DISTRIBUTION = "pulumi-d6"
 LOCAL_ONLY = "# local only"
 """The mark on a requirement a CI runner cannot install (the workflow greps for this text)."""
 EXAMPLE = "pulumi-d6 @ git+https://github.com/<owner>/pulumi-d6.git@<commit>"
+FORMS = (
+    EXAMPLE,
+    "pulumi-d6 @ https://<host>/pulumi_d6-<version>-py3-none-any.whl#sha256=<hash>",
+)
+"""The two forms of a line a CI runner can install (placeholders in ``<>``)."""
+EDIT_ADVICE = (
+    "Edit requirements.txt: replace the line marked '# local only' with a source CI can "
+    f"install, in one of these forms: '{FORMS[0]}' or '{FORMS[1]}' (fill in each <...>)."
+)
+"""What to do about a local pin; the workflow's install step says the same."""
+INDEX_NOTE = (
+    "installs pulumi-d6 by name from a package index, and the name is not yet registered on PyPI "
+    "for this project (see docs/RELEASING.md): whoever takes it there could run code in CI next "
+    "to the d6 credentials. Use it only with an index you control (an --index-url line in "
+    "requirements.txt)."
+)
+_SPEC_CHARS = 300
+_PLACEHOLDER = re.compile(r"<[A-Za-z][\w-]*>")
+_LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0)(:\d*)?$", re.I)
 _SAFE_SCHEMES = frozenset({"https", "ssh"})
-_UNKNOWN = "EDIT ME: pass --requirement to pulumi-d6 init, or write its source here"
+_UNKNOWN = "EDIT ME: replace this line with where CI installs pulumi-d6 from (see above)"
 """A line pip refuses, for a source nobody can tell: never a bare name an index could serve."""
 _ENV_REFERENCE = re.compile(r"^\$\{\w+\}$")
 
@@ -48,6 +68,8 @@ class Pin:
     local: bool = False
     why: str = ""
     """For a local pin: what the source is, in words for the user."""
+    note: str = ""
+    """For a pin CI can install but the user should think twice about: why (a bare version)."""
 
     @property
     def line(self) -> str:
@@ -61,37 +83,58 @@ def requirements_txt(pin: Pin) -> str:
     """The new repository's ``requirements.txt``."""
     note = (
         f"# A CI runner cannot install the pulumi-d6 line below: it comes from {pin.why}.\n"
-        "# The workflow stops at its install step until it points at a source CI can reach, e.g.\n"
-        f"#   {EXAMPLE}\n"
-        "# (or run `pulumi-d6 init` again with --requirement '<that line>').\n"
+        "# The workflow stops at its install step until you edit that line (the one marked\n"
+        "# '# local only') into a source CI can install, in one of these forms:\n"
+        f"#   {FORMS[0]}\n"
+        f"#   {FORMS[1]}\n"
         if pin.local
         else ""
     )
     return f"{note}{pin.line}\n{TEST_RUNNER}\n"
 
 
+def already_has(text: str, pin: Pin) -> bool:
+    """Whether a ``requirements.txt`` has ``pin``'s line (as PEP 508 reads both, same mark)."""
+    wanted = (str(Requirement(pin.requirement)), pin.local)
+    for raw in text.splitlines():
+        line, mark, _ = raw.partition(f"  {LOCAL_ONLY}")
+        try:
+            found = Requirement(line.partition(" #")[0].strip())
+        except InvalidRequirement:
+            continue
+        if (str(found), bool(mark)) == wanted:
+            return True
+    return False
+
+
 def from_option(spec: str) -> Pin:
     """``--requirement SPEC``: a PEP 508 requirement for pulumi-d6, pinned by ``==`` or a URL."""
+    placeholders = ", ".join(_PLACEHOLDER.findall(spec))
+    if placeholders:
+        raise RequirementError(
+            f"--requirement {_as_given(spec)} still has the placeholder(s) {placeholders}: "
+            "put in the real values (e.g. the owner of the repository and a full commit hash)"
+        )
     try:
         requirement = Requirement(spec.strip())
     except InvalidRequirement as exc:
         first = str(exc).splitlines()[0]
         raise RequirementError(
-            f"--requirement {shown(spec)} is not a PEP 508 requirement ({first}); e.g. "
+            f"--requirement {_as_given(spec)} is not a PEP 508 requirement ({first}); e.g. "
             f"--requirement '{EXAMPLE}'"
         ) from None
     if canonicalize_name(requirement.name) != DISTRIBUTION:
         raise RequirementError(
-            f"--requirement {shown(spec)} names {shown(requirement.name)}, not pulumi-d6"
+            f"--requirement {_as_given(spec)} names {shown(requirement.name)}, not pulumi-d6"
         )
     if requirement.url is None:
         if not any(s.operator in ("==", "===") for s in requirement.specifier):
             raise RequirementError(
-                f"--requirement {shown(spec)} does not pin pulumi-d6 to a source: give a URL "
+                f"--requirement {_as_given(spec)} does not pin pulumi-d6 to a source: give a URL "
                 f"(e.g. '{EXAMPLE}') or an exact version (pulumi-d6==X.Y.Z, from an index you "
                 "control)"
             )
-        return Pin(str(requirement))
+        return Pin(str(requirement), note=f"{requirement} {INDEX_NOTE}")
     if not _harmless_userinfo(requirement.url):
         raise RequirementError(
             "--requirement must not carry a password or token in its URL (requirements.txt is "
@@ -126,7 +169,7 @@ def installed() -> Pin:
         return _classified(line + fragment, url)
     if isinstance(info.get("dir_info"), dict) and info["dir_info"].get("editable"):
         line = f"{DISTRIBUTION} @ {url}"
-        return Pin(line, local=True, why=f"an editable checkout ({shown(url, 80)})")
+        return Pin(line, local=True, why=f"an editable checkout ({url})")
     archive = info.get("archive_info")
     if isinstance(archive, dict) and not fragment:
         fragment = _hash_fragment(archive)
@@ -134,12 +177,28 @@ def installed() -> Pin:
 
 
 def _classified(line: str, url: str) -> Pin:
-    """``line`` as a CI-installable pin when ``url`` is https or ssh, else marked local."""
-    scheme = urlsplit(_without_vcs(url)).scheme.lower()
-    if scheme in _SAFE_SCHEMES:
+    """``line`` as a CI-installable pin when ``url`` is https or ssh to another machine, else
+    marked local (shown whole in ``why``: a cut URL would not say which one it is)."""
+    parts = urlsplit(_without_vcs(url))
+    scheme = parts.scheme.lower()
+    host = parts.netloc.rpartition("@")[2]
+    loopback = bool(_LOOPBACK.match(host))
+    if scheme in _SAFE_SCHEMES and not loopback:
         return Pin(line)
-    where = "a local path" if scheme in ("", "file") else f"a {scheme}:// URL"
-    return Pin(line, local=True, why=f"{where} ({shown(without_userinfo(url), 80)})")
+    if scheme in ("", "file"):
+        where = "a local path"
+    elif loopback:
+        where = "a loopback URL, this machine only"
+    else:
+        where = f"a {scheme}:// URL"
+    return Pin(line, local=True, why=f"{where} ({without_userinfo(url)})")
+
+
+def _as_given(spec: str) -> str:
+    """``spec`` quoted for a message: whole (a URL cut short names no source), on one line, and
+    only a pasted screenful is cut, inside the quotes."""
+    flat = " ".join(spec.split())
+    return repr(flat if len(flat) <= _SPEC_CHARS else flat[: _SPEC_CHARS - 1] + "…")
 
 
 def _without_vcs(url: str) -> str:

@@ -213,15 +213,23 @@ class Existing(enum.Enum):
     OVERWRITE = "overwrite"
 
 
+MERGED = (".gitignore",)
+"""Files that ``SKIP`` completes rather than keeps: a repository created on GitHub has a
+.gitignore, but not one that ignores ``venv/``, ``.pulumi/`` and ``preview.json``."""
+
+
 @dataclass(frozen=True)
 class Written:
     written: list[str]
     kept: list[str]
+    appended: dict[str, list[str]] = field(default_factory=dict)
+    """Existing files (``MERGED``) and the lines added to them."""
 
 
 def write(directory: Path, files: dict[str, str], existing: Existing) -> Written:
     """Write the files. ``REFUSE``: nothing at all if any of them exists; ``SKIP``: only the
-    missing ones (a repository created on GitHub has a README and a .gitignore already)."""
+    missing ones (a repository created on GitHub has a README and a .gitignore already), but
+    the lines of a ``MERGED`` file that are missing are added to it."""
     there = sorted(name for name in files if (directory / name).exists())
     if there and existing is Existing.REFUSE:
         raise ScaffoldError(
@@ -235,4 +243,22 @@ def write(directory: Path, files: dict[str, str], existing: Existing) -> Written
         path = directory / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(files[name], encoding="utf-8")
-    return Written(sorted(written), kept)
+    appended: dict[str, list[str]] = {}
+    for name in (n for n in MERGED if n in kept):
+        added = _append_missing_lines(directory / name, files[name])
+        if added:
+            appended[name] = added
+    return Written(sorted(written), [n for n in kept if n not in appended], appended)
+
+
+def _append_missing_lines(path: Path, wanted: str) -> list[str]:
+    """Add to ``path`` each line of ``wanted`` it does not have (compared without surrounding
+    spaces); the lines added."""
+    text = path.read_text(encoding="utf-8")
+    have = {line.strip() for line in text.splitlines()}
+    missing = [line for line in wanted.splitlines() if line.strip() and line.strip() not in have]
+    if missing:
+        separator = "" if not text or text.endswith("\n") else "\n"
+        block = "\n".join(["# added by pulumi-d6 init", *missing])
+        path.write_text(f"{text}{separator}{block}\n", encoding="utf-8")
+    return missing

@@ -17,6 +17,7 @@ from ..scaffold import (
     Existing,
     RepoSpec,
     ScaffoldError,
+    Written,
     config_keys,
     default_project,
     render,
@@ -85,8 +86,8 @@ def init(
         str | None,
         typer.Option(
             help="Where CI installs pulumi-d6 from, as a requirements.txt line (e.g. 'pulumi-d6 "
-            "@ git+https://github.com/<owner>/pulumi-d6.git@<commit>'). Default: the source "
-            "this copy was installed from.",
+            "@ git+https://github.com/<owner>/pulumi-d6.git@<commit>', with real values in "
+            "place of <owner> and <commit>). Default: the source this copy was installed from.",
             show_default=False,
         ),
     ] = None,
@@ -152,8 +153,10 @@ def init(
         existing = (
             Existing.SKIP if skip_existing else Existing.OVERWRITE if force else Existing.REFUSE
         )
+        if requirement is not None and existing is Existing.SKIP:
+            _refuse_a_requirement_kept_out(directory / "requirements.txt", pin)
         done = write(directory, render(spec), existing)
-    _report(directory, spec, done.written, done.kept)
+    _report(directory, spec, done)
 
 
 def _settings_without_password(given: dict[str, str]) -> tuple[D6Settings, str | None]:
@@ -174,37 +177,60 @@ def _settings_without_password(given: dict[str, str]) -> tuple[D6Settings, str |
     return settings, settings.username
 
 
-def _report(directory: Path, spec: RepoSpec, written: list[str], kept: list[str]) -> None:
+def _refuse_a_requirement_kept_out(path: Path, pin: pins.Pin) -> None:
+    """``--requirement`` with ``--skip-existing`` and a requirements.txt already there: the flag
+    would be ignored, so nothing is written unless the file already has that line."""
+    if not path.exists() or pins.already_has(path.read_text(encoding="utf-8"), pin):
+        return
+    raise ScaffoldError(
+        f"--requirement was given, but {path} already exists and --skip-existing keeps it; "
+        f"nothing was written. Edit its pulumi-d6 line to read '{pin.line}', then run init "
+        "again without --requirement (or remove requirements.txt first). "
+        "--force would rewrite every file, your Pulumi stack file included."
+    )
+
+
+def _report(directory: Path, spec: RepoSpec, done: Written) -> None:
     """Every file and every config key written, and what the user must do next."""
-    out.print(f"Wrote {len(written)} file(s) to {directory}:")
-    for name in written:
+    out.print(f"Wrote {len(done.written)} file(s) to {directory}:")
+    for name in done.written:
         out.print(f"  {name}")
-    if kept:
-        out.print(f"Kept {len(kept)} existing file(s) as they are: {', '.join(kept)}")
+    for name, lines in done.appended.items():
+        out.print(f"Added {len(lines)} line(s) to the existing {name}: {', '.join(lines)}")
+    if done.kept:
+        out.print(f"Kept {len(done.kept)} existing file(s) as they are: {', '.join(done.kept)}")
     stack_file = stack_file_name(spec.stack)
-    if stack_file in written:
+    if stack_file in done.written:
         out.print(f"Config keys written to {stack_file}:")
         for key in config_keys(spec):
             out.print(f"  {key.key}: {key.summary}")
     if spec.pin.local:
         err.print(
             "[yellow]warning:[/yellow] requirements.txt installs pulumi-d6 from "
-            f"{escape(spec.pin.why)}, "
-            "which a CI runner cannot install; the workflow stops at its install step until it "
-            "can. Run init again with --requirement 'pulumi-d6 @ "
-            "git+https://github.com/<owner>/pulumi-d6.git@<commit>' (or a wheel's https URL), "
-            "or edit the line marked '# local only'."
+            f"{escape(spec.pin.why)}, which a CI runner cannot install; the workflow stops at "
+            f"its install step until it can. {escape(pins.EDIT_ADVICE)}",
+            soft_wrap=True,
         )
+    if spec.pin.note:
+        err.print(f"[yellow]warning:[/yellow] {escape(spec.pin.note)}", soft_wrap=True)
     out.print("Next:")
-    for line in (
+    for line in _next_steps(directory, spec):
+        out.print(f"  {line}", soft_wrap=True)
+
+
+def _next_steps(directory: Path, spec: RepoSpec) -> list[str]:
+    """The commands from here to a first ``pulumi up``, for the folder as it now is."""
+    install = "venv/bin/pip install -r requirements.txt"
+    steps = [
         f"cd {directory}",
-        "python -m venv venv && venv/bin/pip install -r requirements.txt",
+        install if (directory / "venv").is_dir() else f"python3 -m venv venv && {install}",
         "venv/bin/python -m pytest tests/test_program.py",
         f"pulumi stack select --create {spec.stack}",
-        "pulumi config set --secret d6:password",
-        "pulumi preview   # then: pulumi up",
-    ):
-        out.print(f"  {line}")
+    ]
+    if not spec.username:
+        steps.append("pulumi config set d6:username <your d6 username>")
+    steps += ["pulumi config set --secret d6:password", "pulumi preview   # then: pulumi up"]
+    return steps
 
 
 def _checked_budget(value: str) -> str:

@@ -8,6 +8,7 @@ process (``processes``), imported from their modules.
 """
 
 from .programs import (
+    InvalidInputsError,
     ProgramRun,
     RegisteredIntegration,
     RegisteredOptions,
@@ -17,6 +18,7 @@ from .programs import (
 )
 
 __all__ = [
+    "InvalidInputsError",
     "ProgramRun",
     "RegisteredIntegration",
     "RegisteredOptions",

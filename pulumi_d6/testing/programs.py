@@ -29,15 +29,23 @@ from typing import Any
 from unittest import mock
 
 import pulumi
+from pulumi.output import Unknown
 from pulumi.runtime.mocks import MockMonitor
 from ruamel.yaml import YAML
 
 from ..declarations import PROJECT
-from ..integration import RESOURCE_TYPE
+from ..integration import RESOURCE_TYPE, IntegrationSpec
 from ..lookup import listing_stand_in
 from ..models import ClientIntegrationInfo, resource_id
+from ..provider import ClientIntegrationProvider
+from .loops import RunLoops
 
 Listing = Iterable[ClientIntegrationInfo] | None
+
+
+class InvalidInputsError(ValueError):
+    """A ``ClientIntegration`` was given inputs the provider's ``check`` refuses (the engine
+    would stop ``pulumi preview`` and ``up`` on them); the text is the provider's own."""
 
 
 def authorised(
@@ -75,7 +83,8 @@ class RegisteredIntegration:
     name: str
     inputs: dict[str, Any]
     """What the program passed (``school_id``, ``api_type_id``, ``active``,
-    ``deactivate_on_destroy``), without the serialized provider."""
+    ``deactivate_on_destroy``) as the provider's check reads it, defaults filled in; in a
+    preview, a value not known yet is ``pulumi.output.Unknown``."""
     options: RegisteredOptions
 
     @property
@@ -120,8 +129,9 @@ class ProgramRun:
         raise KeyError(f"no ClientIntegration named {name!r} (registered: {known})")
 
     def config_value(self, key: str) -> Any:
-        """A key of the project's namespace (``integrations``), ``None`` when it is not set."""
-        return self.config.get(f"{self.project}:{key}")
+        """A key of the project's namespace (``integrations``, or ``<project>:integrations``),
+        ``None`` when it is not set."""
+        return self.config.get(key if ":" in key else f"{self.project}:{key}")
 
 
 def run_program(
@@ -136,10 +146,15 @@ def run_program(
     """Run ``program`` with stack ``config`` (``{"d6:username": ..., "<project>:integrations":
     [...]}``, values as YAML would give them) under Pulumi's mocks.
 
+    A key without a namespace (``"integrations"``) is the project's, as in a stack file.
     d6 lookups answer from ``listing`` (empty by default: no network). ``listing=None`` lets
     them reach the d6 the config points at (the project's own tests use its emulator).
+    Each ``ClientIntegration`` gets the provider's ``check`` (bad inputs raise
+    :class:`InvalidInputsError`) and the outputs ``up`` would give it: its inputs, and d6's
+    descriptive fields (``school_name``, ...) from ``listing`` when it lists the integration,
+    else empty strings.
     """
-    given = dict(config or {})
+    given = _namespaced(config or {}, project)
     context = contextvars.copy_context()  # Pulumi's settings and config stay inside this run
     return context.run(_run, program, given, listing, project, stack, preview)
 
@@ -156,18 +171,23 @@ def run_project(
     ``Pulumi.yaml`` names) with the config of ``Pulumi.<stack>.yaml``, as ``pulumi up`` would.
 
     Secret values (``secure:``) cannot be decrypted without the Pulumi CLI and are left out;
-    ``config`` adds or overrides keys.
+    ``config`` adds or overrides keys (a key without a namespace is the project's, as in the
+    stack file).
     """
     folder = Path(directory).resolve()
     project_file = _load_yaml(folder / "Pulumi.yaml")
     stack_file = _load_yaml(folder / f"Pulumi.{stack}.yaml")
     stack_config = stack_file.get("config") or {}
-    values = {
-        k: v
-        for k, v in stack_config.items()
-        if not (isinstance(v, Mapping) and set(v) == {"secure"})
-    }
-    values.update(config or {})
+    name = str(project_file["name"])
+    values = _namespaced(
+        {
+            k: v
+            for k, v in stack_config.items()
+            if not (isinstance(v, Mapping) and set(v) == {"secure"})
+        },
+        name,
+    )
+    values.update(_namespaced(config or {}, name))
     main = folder / str(project_file.get("main") or "")
     entry = main / "__main__.py" if main.is_dir() else main
 
@@ -179,17 +199,24 @@ def run_project(
         program,
         values,
         listing=listing,
-        project=str(project_file["name"]),
+        project=name,
         stack=stack,
         preview=preview,
     )
+
+
+def _namespaced(config: Mapping[str, Any], project: str) -> dict[str, Any]:
+    """``config`` with each key that has no namespace put in the project's, as Pulumi reads a
+    stack file (``integrations`` is ``<project>:integrations``)."""
+    return {(key if ":" in key else f"{project}:{key}"): value for key, value in config.items()}
 
 
 # ------------------------------------------------------------------ machinery
 
 
 class _Recorder(pulumi.runtime.Mocks):
-    """Answers each registration with its inputs, plus d6's descriptive fields when listed."""
+    """Checks each registration as the provider does and answers with the outputs it would
+    give: the checked inputs, plus d6's descriptive fields when the listing has them."""
 
     def __init__(self, listing: list[ClientIntegrationInfo]) -> None:
         self.by_key = {i.key: i for i in listing}
@@ -199,13 +226,18 @@ class _Recorder(pulumi.runtime.Mocks):
         inputs = {k: _whole(v) for k, v in args.inputs.items() if k != "__provider"}
         if args.typ != RESOURCE_TYPE:
             return f"{args.name}-id", inputs
-        self.registered.append((args.name, inputs))
-        key = (int(inputs["school_id"]), int(inputs["api_type_id"]))
-        known = self.by_key.get(key)
-        described = (
-            known.model_dump(exclude={"school_id", "api_type_id", "active"}) if known else {}
-        )
-        return resource_id(*key), {**described, **inputs}
+        checked = ClientIntegrationProvider().check({}, inputs)
+        if checked.failures:
+            reasons = "; ".join(f"{f.property}: {f.reason}" for f in checked.failures)
+            raise InvalidInputsError(f"ClientIntegration {args.name!r}: {reasons}")
+        if any(isinstance(value, Unknown) for value in (checked.inputs or {}).values()):
+            # A preview, with an input not known yet: registered as it is, as the engine would.
+            self.registered.append((args.name, dict(checked.inputs or {})))
+            return "", dict(checked.inputs or {})
+        spec = IntegrationSpec.of(checked.inputs or {})
+        self.registered.append((args.name, spec.inputs()))
+        outputs = spec.outputs(live_active=spec.active, info=self.by_key.get(spec.key))
+        return spec.id, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:  # noqa: ARG002
         return {}, None
@@ -215,14 +247,24 @@ class _Monitor(MockMonitor):
     """Pulumi's mock monitor, keeping each ClientIntegration's registration request (its
     options are not part of what ``Mocks.new_resource`` sees)."""
 
-    def __init__(self, mocks: _Recorder) -> None:
+    def __init__(self, mocks: _Recorder, loops: RunLoops) -> None:
         super().__init__(mocks)
         self.requests: dict[str, Any] = {}
+        self.loops = loops
 
     def RegisterResource(self, request: Any) -> Any:
         if request.type == RESOURCE_TYPE:
             self.requests[request.name] = request
+        self.loops.for_this_thread()
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+    def ReadResource(self, request: Any) -> Any:
+        self.loops.for_this_thread()
+        return super().ReadResource(request)  # type: ignore[no-untyped-call]
+
+    def Invoke(self, request: Any) -> Any:
+        self.loops.for_this_thread()
+        return super().Invoke(request)  # type: ignore[no-untyped-call]
 
 
 def _options(request: Any) -> RegisteredOptions:
@@ -257,9 +299,9 @@ def _run(
 ) -> ProgramRun:
     fake = None if listing is None else list(listing)
     recorder = _Recorder(fake or [])
-    monitor = _Monitor(recorder)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
+    loops = RunLoops()
+    monitor = _Monitor(recorder, loops)
+    asyncio.set_event_loop(loops.main)
     exports: dict[str, Any] = {}
     resolved: dict[str, Any] = {}
     try:
@@ -282,9 +324,11 @@ def _run(
             listing_stand_in(fake),
         ):
             wrapped()
+    except BaseException as exc:
+        loops.raised = exc
+        raise
     finally:
-        asyncio.set_event_loop(None)
-        loop.close()
+        loops.close()
     integrations = [
         RegisteredIntegration(name, inputs, _options(monitor.requests[name]))
         for name, inputs in recorder.registered

@@ -15,6 +15,7 @@ from pulumi_d6.emulator import INSTALL_HINT
 from pulumi_d6.testing.processes import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text()
 PASSWORD = "Wheel-Init-Pw-3305"
 
 
@@ -47,7 +48,7 @@ def test_wheel_installs_and_init_makes_a_repository_that_installs_and_tests_itse
     repo = tmp_path / "my-d6"
     repo.mkdir()
     (repo / "README.md").write_text("# my-d6\nOurs.\n")
-    (repo / ".gitignore").write_text("venv/\n")
+    (repo / ".gitignore").write_text("venv/\n")  # GitHub's Python one lacks .pulumi/
     venv_bin = repo / "venv" / "bin"
     run(sys.executable, "-m", "venv", repo / "venv")
     run(venv_bin / "pip", "install", "--quiet", wheel)
@@ -61,9 +62,12 @@ def test_wheel_installs_and_init_makes_a_repository_that_installs_and_tests_itse
     )
     assert without_extra.returncode == 2
     assert INSTALL_HINT in without_extra.stderr.replace("\n", " ")
-    # ... and the form the hint gives works while pulumi-d6 is on no index.
+    # ... and the form the hint gives works while pulumi-d6 is on no index; the README installs
+    # [testing] (the emulator and pytest, for tests/test_program.py).
     assert "whl[emulator]'" in INSTALL_HINT
-    run(venv_bin / "pip", "install", "--quiet", f"{wheel}[emulator]")
+    install = README.split("## Install", 1)[1].split("\n## ", 1)[0]
+    assert "my-d6/venv/bin/pip install 'dist/pulumi_d6-0.1.0-py3-none-any.whl[testing]'" in install
+    run(venv_bin / "pip", "install", "--quiet", f"{wheel}[testing]")
 
     with EmulatorProcess(
         "--seed", "3", "--password", PASSWORD, command=[str(cli), "emulator"], cwd=str(tmp_path)
@@ -88,7 +92,13 @@ def test_wheel_installs_and_init_makes_a_repository_that_installs_and_tests_itse
         # Without --requirement the pin is the wheel this copy came from, marked local only.
         marked = run("pulumi-d6", "init", "other", cwd=tmp_path, env=env, timeout=120)
     assert server.proc.returncode == 0
-    assert "Kept 2 existing file(s) as they are: .gitignore, README.md" in done.stdout
+    assert "Kept 1 existing file(s) as they are: README.md" in done.stdout
+    assert (
+        "Added 5 line(s) to the existing .gitignore: .venv/, __pycache__/, *.pyc, .pulumi/, "
+        "preview.json"
+    ) in done.stdout
+    assert "  venv/bin/pip install -r requirements.txt" in done.stdout.splitlines()
+    assert "python3 -m venv" not in done.stdout, "its venv is there already"
     assert "which a CI runner cannot install" in done.stderr
     assert (repo / "README.md").read_text() == "# my-d6\nOurs.\n"
     files = {
@@ -112,11 +122,12 @@ def test_wheel_installs_and_init_makes_a_repository_that_installs_and_tests_itse
     ]
     assert "which a CI runner cannot install" in marked.stderr
 
-    # The generated repository's own steps, in its own venv (README of the new repository).
-    run(venv_bin / "pip", "install", "--quiet", "-r", "requirements.txt", cwd=repo)
+    # The README's next step: [testing] brought pytest, so the program's test runs as is.
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("D6_", "PYTEST"))}
     tested = run(
         venv_bin / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
         "tests/test_program.py", cwd=repo, env=clean, timeout=300,
     )  # fmt: skip
     assert "2 passed" in tested.stdout
+    # What a fresh clone does (README of the new repository): its requirements install.
+    run(venv_bin / "pip", "install", "--quiet", "-r", "requirements.txt", cwd=repo)

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from pulumi_d6 import cli
+from pulumi_d6 import cli, pins
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -249,7 +249,7 @@ def test_the_install_step_stops_at_a_local_only_requirement(tmp_path: Path) -> N
         "::error file=requirements.txt::requirements.txt installs pulumi-d6 from a local source "
         "(the line marked '# local only'), which CI cannot reach."
     )
-    assert "--requirement SPEC" in done.stdout
+    assert pins.EDIT_ADVICE in done.stdout, "the fix is the edit: init keeps requirements.txt"
     assert not (tmp_path / "pip-ran").exists()
 
 

@@ -207,19 +207,74 @@ def test_init_skip_existing_fills_a_repository_created_on_github(
     repo = tmp_path / "made-on-github"
     repo.mkdir()
     (repo / "README.md").write_text("# made-on-github\nOur words.\n")
-    (repo / ".gitignore").write_text("*.log\n")
+    (repo / ".gitignore").write_text("*.log\nvenv/\n__pycache__/")  # GitHub's has more
     result = invoke(emu, "init", str(repo), "--adopt", "--skip-existing", COLUMNS="300")
     assert result.exit_code == 0, result.stderr
     assert (repo / "README.md").read_text() == "# made-on-github\nOur words.\n"
-    assert (repo / ".gitignore").read_text() == "*.log\n"
+    assert (repo / ".gitignore").read_text() == (
+        "*.log\nvenv/\n__pycache__/\n"
+        "# added by pulumi-d6 init\n.venv/\n*.pyc\n.pulumi/\npreview.json\n"
+    )
     assert sorted(every_file(repo)) == sorted([*scaffold.TEMPLATE_FILES, "Pulumi.prod.yaml"])
-    assert "Kept 2 existing file(s) as they are: .gitignore, README.md" in result.stdout
+    assert (
+        "Added 4 line(s) to the existing .gitignore: .venv/, *.pyc, .pulumi/, preview.json"
+        in result.stdout
+    )
+    assert "Kept 1 existing file(s) as they are: README.md" in result.stdout
     assert "  README.md" not in result.stdout.splitlines()
     assert "Wrote 6 file(s)" in result.stdout
     again = invoke(emu, "init", str(repo), "--skip-existing")
     assert again.exit_code == 0
     assert "Wrote 0 file(s)" in again.stdout
+    assert "Kept 8 existing file(s) as they are: .github/" in again.stdout
+    assert "Added" not in again.stdout
     assert "Config keys" not in again.stdout, "the stack file was kept, so no key was written"
+    assert (repo / ".gitignore").read_text().count("# added by pulumi-d6 init") == 1
+
+
+def test_init_refuses_a_requirement_that_skip_existing_would_ignore(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    assert runner.invoke(cli.app, ["init", str(repo)], env={}).exit_code == 0
+    stack_file = repo / "Pulumi.prod.yaml"
+    stack_file.write_text(stack_file.read_text() + "  repo:note: edited by hand\n")
+    before = every_file(repo)
+    args = ["init", str(repo), "--skip-existing", "--requirement", PIN]
+    refused = runner.invoke(cli.app, args, env={"COLUMNS": "400"})
+    assert refused.exit_code == cli.EXIT_USAGE
+    assert (
+        "--requirement was given, but " + str(repo / "requirements.txt") + " already exists and "
+        "--skip-existing keeps it; nothing was written. Edit its pulumi-d6 line to read "
+        f"'{PIN}', then run init again without --requirement"
+    ) in " ".join(refused.stderr.split())
+    assert every_file(repo) == before
+    lines = (repo / "requirements.txt").read_text().splitlines()
+    (repo / "requirements.txt").write_text(
+        "\n".join(PIN if line.startswith("pulumi-d6") else line for line in lines) + "\n"
+    )
+    edited = runner.invoke(cli.app, args, env={})
+    assert edited.exit_code == 0, edited.stderr
+    assert stack_file.read_text().endswith("  repo:note: edited by hand\n")
+
+
+def test_init_next_steps_fit_the_folder(tmp_path: Path) -> None:
+    fresh = runner.invoke(cli.app, ["init", str(tmp_path / "a"), "--requirement", PIN], env={})
+    steps = fresh.stdout.split("Next:\n", 1)[1].splitlines()
+    assert [step.strip() for step in steps] == [
+        f"cd {tmp_path / 'a'}",
+        "python3 -m venv venv && venv/bin/pip install -r requirements.txt",
+        "venv/bin/python -m pytest tests/test_program.py",
+        "pulumi stack select --create prod",
+        "pulumi config set d6:username <your d6 username>",
+        "pulumi config set --secret d6:password",
+        "pulumi preview   # then: pulumi up",
+    ]
+    (tmp_path / "b" / "venv").mkdir(parents=True)
+    named = runner.invoke(
+        cli.app, ["init", str(tmp_path / "b"), "--requirement", PIN], env={"D6_USERNAME": "acme"}
+    )
+    steps = [step.strip() for step in named.stdout.split("Next:\n", 1)[1].splitlines()]
+    assert steps[1] == "venv/bin/pip install -r requirements.txt", "the venv is there already"
+    assert not any("d6:username" in step for step in steps), "init wrote the username"
 
 
 def test_the_generated_program_test_passes_in_the_generated_repository(tmp_path: Path) -> None:
@@ -305,7 +360,10 @@ def test_init_says_plainly_when_ci_cannot_install_the_pin(tmp_path: Path) -> Non
     assert f"{local}  # local only" in lines
     assert "warning: requirements.txt installs pulumi-d6 from a local path" in result.stderr
     assert "which a CI runner cannot install" in result.stderr
-    assert "Run init again with --requirement 'pulumi-d6 @ git+https://" in result.stderr
+    said = " ".join(result.stderr.split())
+    assert pins.EDIT_ADVICE in said
+    assert f"a local path ({wheel.as_uri()})," in said, "the source is named whole"
+    assert "init again" not in said, "init would keep requirements.txt: the fix is the edit"
     fine = runner.invoke(cli.app, ["init", str(tmp_path / "ok"), "--requirement", PIN], env={})
     assert "warning" not in fine.stderr
     assert "local only" not in (tmp_path / "ok" / "requirements.txt").read_text()
@@ -315,6 +373,28 @@ def test_the_example_workflow_is_what_init_writes() -> None:
     written = scaffold.render(spec())
     example = (ROOT / "examples" / "github-actions" / "d6-integrations.yml").read_text()
     assert example == written[WORKFLOW]
+
+
+def test_the_workflow_says_to_edit_the_marked_line() -> None:
+    """Not `init --requirement`: init keeps an existing requirements.txt."""
+    workflow = scaffold.render(spec())[WORKFLOW]
+    errors = [line for line in workflow.splitlines() if "::error file=requirements.txt::" in line]
+    assert len(errors) == 2
+    for line in errors:
+        assert line.strip().endswith(
+            f"(the line marked '# local only'), which CI cannot reach. {pins.EDIT_ADVICE}\""
+        )
+    assert "--requirement" not in workflow
+    assert "pulumi-d6==" not in workflow
+
+
+def test_a_version_pin_is_written_with_a_warning_about_the_name(tmp_path: Path) -> None:
+    args = ["init", str(tmp_path / "r"), "--requirement", "pulumi-d6==0.1.0"]
+    result = runner.invoke(cli.app, args, env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "r" / "requirements.txt").read_text().startswith("pulumi-d6==0.1.0\n")
+    said = " ".join(result.stderr.split())
+    assert f"warning: {pins.from_option('pulumi-d6==0.1.0').note}" in said
 
 
 def test_the_template_folder_is_a_pulumi_new_template() -> None:

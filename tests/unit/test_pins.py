@@ -114,7 +114,17 @@ def test_a_source_ci_can_reach_is_pinned_as_is(
             "pulumi-d6 @ git+https://github.com/acme/pulumi-d6.git",
             "with no commit recorded",
         ),
-        ("{not json", "EDIT ME: pass --requirement", "a source pip did not record readably"),
+        ("{not json", "EDIT ME: replace this line", "a source pip did not record readably"),
+        (  # the loopback is this machine, over https or not: CI's runner has no such server
+            {"url": "http://127.0.0.1:8123/d/pulumi_d6-0.1.0-py3-none-any.whl", "archive_info": {}},
+            "pulumi-d6 @ http://127.0.0.1:8123/d/pulumi_d6-0.1.0-py3-none-any.whl",
+            "a loopback URL, this machine only",
+        ),
+        (
+            {"url": "https://localhost/pulumi-d6.git", "vcs_info": GIT},
+            "pulumi-d6 @ git+https://localhost/pulumi-d6.git@0123abc",
+            "a loopback URL, this machine only (https://localhost/pulumi-d6.git)",
+        ),
     ],
 )
 def test_a_source_only_this_machine_has_is_marked_local_only(
@@ -128,7 +138,18 @@ def test_a_source_only_this_machine_has_is_marked_local_only(
         f"{pin.requirement}  # local only"
     ]
     assert "A CI runner cannot install the pulumi-d6 line below" in text
-    assert "--requirement" in text
+    assert "until you edit that line (the one marked\n# '# local only')" in text
+    assert "--requirement" not in text, "the fix is the edit; init again would keep the file"
+    assert [x.removeprefix("#   ") for x in text.splitlines() if x.startswith("#   ")] == list(
+        pins.FORMS
+    )
+
+
+def test_the_local_source_is_named_whole_never_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "http://127.0.0.1:8123/" + "a/" * 60 + "pulumi_d6-0.1.0-py3-none-any.whl"
+    pin = pinned(monkeypatch, {"url": url, "archive_info": {"hashes": {"sha256": "f" * 64}}})
+    assert pin.why == f"a loopback URL, this machine only ({url})"
+    assert pin.requirement == f"pulumi-d6 @ {url}#sha256={'f' * 64}"
 
 
 def test_a_copy_not_installed_at_all_is_local(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -146,7 +167,6 @@ def test_a_copy_not_installed_at_all_is_local(monkeypatch: pytest.MonkeyPatch) -
     [
         ("pulumi-d6 @ git+https://github.com/acme/pulumi-d6.git@0123abc", None, False),
         ("pulumi_d6[emulator]@git+ssh://git@github.com/acme/pulumi-d6.git@9f", None, False),
-        ("pulumi-d6==0.1.0", None, False),  # on purpose: from an index the user controls
         (
             "pulumi-d6 @ https://${USER}:${TOKEN}@files.acme/pulumi_d6-0.1.0-py3-none-any.whl",
             None,
@@ -167,12 +187,55 @@ def test_requirement_option_takes_any_pinned_pep_508_line(
     pin = pins.from_option(spec)
     assert pin.local is local
     assert pin.requirement.replace(" ", "") == (line or spec).replace(" ", "")
+    assert pin.note == ""
+
+
+def test_a_version_pin_is_taken_with_a_warning_about_the_name() -> None:
+    """From an index the user controls, on purpose; but the name is not yet ours on PyPI."""
+    pin = pins.from_option("pulumi-d6==0.1.0")
+    assert (pin.requirement, pin.local) == ("pulumi-d6==0.1.0", False)
+    assert pin.note.startswith(
+        "pulumi-d6==0.1.0 installs pulumi-d6 by name from a package index, and the name is not "
+        "yet registered on PyPI for this project (see docs/RELEASING.md)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "line", "why"),
+    [
+        (
+            "pulumi-d6 @ http://127.0.0.1:8123/dist/pulumi_d6-0.1.0-py3-none-any.whl#sha256=ab12",
+            None,
+            "a loopback URL, this machine only (http://127.0.0.1:8123/dist/pulumi_d6-0.1.0-py3-"
+            "none-any.whl#sha256=ab12)",
+        ),
+        ("pulumi-d6 @ https://localhost:8443/p.whl", None, "a loopback URL, this machine only"),
+        ("pulumi-d6 @ http://files.acme/p.whl", None, "a http:// URL (http://files.acme/p.whl)"),
+    ],
+)
+def test_a_requirement_ci_cannot_reach_is_written_marked(
+    spec: str, line: str | None, why: str
+) -> None:
+    pin = pins.from_option(spec)
+    assert pin.local
+    assert why in pin.why
+    assert pin.line == f"{spec}  # local only"
 
 
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
         ("pulumi-d6", "does not pin pulumi-d6 to a source: give a URL"),
+        (
+            "pulumi-d6 @ git+https://github.com/<owner>/pulumi-d6.git@<commit>",
+            "--requirement 'pulumi-d6 @ git+https://github.com/<owner>/pulumi-d6.git@<commit>' "
+            "still has the placeholder(s) <owner>, <commit>: put in the real values",
+        ),
+        (
+            "pulumi-d6 @ https://<host>/pulumi_d6-0.1.0-py3-none-any.whl#sha256=<hash>",
+            "still has the placeholder(s) <host>, <hash>",
+        ),
+        ("pulumi-d6 >= " + "x" * 400, "x…' is not a PEP 508 requirement"),  # cut inside quotes
         ("pulumi-d6>=0.1", "does not pin pulumi-d6 to a source"),
         ("requests==2.0", "names 'requests', not pulumi-d6"),
         ("pulumi-d6 @", "is not a PEP 508 requirement"),
@@ -191,4 +254,5 @@ def test_requirement_option_refuses_what_ci_should_not_install(spec: str, messag
     with pytest.raises(pins.RequirementError) as refused:
         pins.from_option(spec)
     assert message in str(refused.value)
+    assert str(refused.value).count("'") % 2 == 0, "every quote it opens is closed"
     assert "Pw-Secret-9" not in str(refused.value)

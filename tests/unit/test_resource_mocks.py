@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,9 +13,10 @@ from typing import Any
 import dill
 import pulumi
 import pytest
+from pulumi.output import Unknown
 
 from pulumi_d6 import ClientIntegration, ClientIntegrationProvider
-from pulumi_d6.testing import authorised, run_program, run_project
+from pulumi_d6.testing import InvalidInputsError, authorised, run_program, run_project
 
 PASSWORD = "Mocks-Env-Pw-2290"
 
@@ -227,3 +230,131 @@ def test_run_program_reports_options_and_exports_of_a_function() -> None:
     assert b.options.retain_on_delete is True
     assert b.options.depends_on == ("a",)
     assert run.exports == {"ids": ["1000/8"]}
+
+
+# ---------------------------------------- what a newcomer tripped on (bare keys, checks, outputs)
+
+
+def test_a_bare_config_key_is_the_projects_as_in_a_stack_file(user_project: Path) -> None:
+    (user_project / "Pulumi.prod.yaml").write_text("config:\n  apiType: '9'\n")
+    run = run_project(user_project, "prod", listing=[authorised(1000, 9)])
+    assert [i.id for i in run.integrations] == ["1000/9"]
+    assert run.config_value("apiType") == "9"
+    again = run_project(
+        user_project, "prod", listing=[authorised(1000, 8)], config={"apiType": "8"}
+    )
+    assert [i.id for i in again.integrations] == ["1000/8"], "a bare key in config= overrides"
+
+
+def test_run_program_reads_a_bare_integrations_key_as_the_projects() -> None:
+    entries = [{"schoolId": 1000, "apiTypeId": 8}]
+
+    def program() -> None:
+        config = pulumi.Config()
+        for entry in config.require_object("integrations"):
+            ClientIntegration(
+                f"school-{entry['schoolId']}",
+                school_id=entry["schoolId"],
+                api_type_id=entry["apiTypeId"],
+            )
+
+    run = run_program(program, {"integrations": entries})
+    assert [i.id for i in run.integrations] == ["1000/8"]
+    assert run.config_value("integrations") == entries
+    assert run.config_value("d6-integrations:integrations") == entries
+
+
+@pytest.mark.parametrize(
+    ("school_id", "reason"),
+    [
+        (1000.5, "school_id must be a whole number greater than 0, got 1000.5"),
+        (-3, "school_id must be a whole number greater than 0, got -3"),
+    ],
+)
+def test_a_bad_input_fails_the_run_with_the_providers_check_text(
+    school_id: Any, reason: str
+) -> None:
+    def program() -> None:
+        ClientIntegration("bad", school_id=school_id, api_type_id=8)
+
+    with pytest.raises(InvalidInputsError) as caught:
+        run_program(program)
+    assert str(caught.value) == f"ClientIntegration 'bad': school_id: {reason}"
+
+
+def test_outputs_are_what_the_provider_would_give_names_from_the_listing() -> None:
+    def program() -> None:
+        listed = ClientIntegration("listed", school_id=1000, api_type_id=8)
+        unlisted = ClientIntegration("unlisted", school_id=1001, api_type_id=8, active=False)
+        pulumi.export("school", listed.school_name)
+        pulumi.export("api_type", listed.api_type)
+        pulumi.export("unlisted", unlisted.school_name)
+        pulumi.export("active", unlisted.active)
+
+    run = run_program(program, listing=[authorised(1000, 8, school_name="Acme High")])
+    assert run.exports == {
+        "school": "Acme High",
+        "api_type": "",
+        "unlisted": "",
+        "active": False,
+    }
+
+
+FAILING_RUN = """\
+import asyncio
+import gc
+import sys
+from pulumi_d6.testing import run_program, run_project
+try:
+    run_project(sys.argv[1], "prod")
+except Exception as exc:
+    print("raised:", type(exc).__name__)
+loops = [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)]
+print("open loops:", sum(not loop.is_closed() for loop in loops))
+del loops
+gc.collect()
+print("then:", run_program(lambda: None).integrations)
+gc.collect()
+"""
+
+
+def test_a_failed_run_prints_nothing_but_its_error(user_project: Path, tmp_path: Path) -> None:
+    """No event loop left for the collector (its ``__del__`` may print ``ValueError: Invalid
+    file descriptor: -1``), no "Future exception was never retrieved" for the error raised."""
+    (user_project / "src" / "__main__.py").write_text(
+        "from pulumi_d6 import ClientIntegration\n"
+        "ClientIntegration('bad', school_id=1000.5, api_type_id=8)\n"
+    )
+    script = tmp_path / "fail.py"
+    script.write_text(FAILING_RUN)
+    done = subprocess.run(
+        [sys.executable, str(script), str(user_project)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        "raised: InvalidInputsError\nopen loops: 0\nthen: []\n",
+        "",
+    )
+
+
+def test_a_preview_input_not_known_yet_is_registered_as_unknown() -> None:
+    """The engine's check lets an unknown through; the mocks do not fail on it either."""
+
+    def program() -> None:
+        later = pulumi.Output(set(), _resolved(1000), _resolved(False))  # known: False
+        ClientIntegration("later", school_id=later, api_type_id=8)
+
+    run = run_program(program, preview=True)
+    (later,) = run.integrations
+    assert isinstance(later.inputs["school_id"], Unknown)
+    assert later.inputs["api_type_id"] == 8
+
+
+def _resolved(value: Any) -> asyncio.Future[Any]:
+    future: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
+    future.set_result(value)
+    return future
