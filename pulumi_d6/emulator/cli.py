@@ -8,6 +8,7 @@ the emulator as a subprocess read the base URL from it (``pulumi_d6.testing.proc
 from __future__ import annotations
 
 import errno
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -144,6 +145,9 @@ def emulator(
     if message:
         typer.echo(f"error: {message}", err=True)
         raise typer.Exit(EXIT_USAGE)
+    # A KeyboardInterrupt raised where Python ignores exceptions (a weakref callback, say) is
+    # lost and the server would run on: until uvicorn takes over, a signal only asks it to stop.
+    signal.signal(signal.SIGINT, server.request_stop)
     try:
         typer.echo(f"{BANNER}{server.base_url}")
         typer.echo(f"admin API on {server.admin_url} (state in {db}; Ctrl-C stops)")
