@@ -148,10 +148,7 @@ def emulator(
     # A KeyboardInterrupt raised where Python ignores exceptions (a weakref callback, say) is
     # lost and the server would run on: until uvicorn takes over, a signal only asks it to stop.
     signal.signal(signal.SIGINT, server.request_stop)
-    try:
-        typer.echo(f"{BANNER}{server.base_url}")
-        typer.echo(f"admin API on {server.admin_url} (state in {db}; Ctrl-C stops)")
-        typer.echo(announcement(username, username_source, password_source))
-        server.serve_forever()
-    except KeyboardInterrupt:  # Ctrl-C before uvicorn took over the signal is a clean stop too
-        server.store.close()
+    typer.echo(f"{BANNER}{server.base_url}")
+    typer.echo(f"admin API on {server.admin_url} (state in {db}; Ctrl-C stops)")
+    typer.echo(announcement(username, username_source, password_source))
+    server.serve_forever()
