@@ -8,6 +8,7 @@ the emulator as a subprocess read the base URL from it (``pulumi_d6.testing.proc
 from __future__ import annotations
 
 import errno
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,15 @@ import typer
 
 from ..exits import EXIT_USAGE
 from ..help_format import ReadableGroup
+from .credentials import (
+    DEFAULT_PASSWORD,
+    DEFAULT_USERNAME,
+    PASSWORD_VARIABLE,
+    USERNAME_VARIABLE,
+    announcement,
+    credential_problem,
+    source_of,
+)
 from .store import MAX_SEED
 
 BANNER = "d6 emulator listening on "
@@ -30,6 +40,7 @@ def _csv(text: str) -> list[str]:
 
 @app.callback(invoke_without_command=True)
 def emulator(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8787,
     db: Annotated[
@@ -51,8 +62,17 @@ def emulator(
             "--reset", help="Start fresh: forget the state in --db first (then apply --seed)."
         ),
     ] = False,
-    username: Annotated[str, typer.Option(help="Integrator username it accepts.")] = "demo",
-    password: Annotated[str, typer.Option(help="Integrator password it accepts.")] = "demo",  # noqa: S107 - the emulator's documented demo credential, not a real secret
+    username: Annotated[
+        str, typer.Option(envvar=USERNAME_VARIABLE, help="Integrator username it accepts.")
+    ] = DEFAULT_USERNAME,
+    password: Annotated[
+        str,
+        typer.Option(
+            envvar=PASSWORD_VARIABLE,
+            help="Integrator password it accepts. Prefer the variable: flags show in the "
+            "process list.",
+        ),
+    ] = DEFAULT_PASSWORD,
     page_size: Annotated[int, typer.Option(min=1, help="Default page size (meta.limit).")] = 10,
     max_page_size: Annotated[
         int, typer.Option(min=1, help="Largest page allowed (meta.max_allowed_limit).")
@@ -78,6 +98,15 @@ def emulator(
     except ImportError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
+    username_source = source_of(ctx, "username", USERNAME_VARIABLE)
+    password_source = source_of(ctx, "password", PASSWORD_VARIABLE)
+    for problem in (
+        credential_problem(username, username_source, "username"),
+        credential_problem(password, password_source, "password"),
+    ):
+        if problem:
+            typer.echo(f"error: {problem}", err=True)
+            raise typer.Exit(EXIT_USAGE)
     try:
         config = EmulatorConfig(
             username=username,
@@ -116,9 +145,10 @@ def emulator(
     if message:
         typer.echo(f"error: {message}", err=True)
         raise typer.Exit(EXIT_USAGE)
-    try:
-        typer.echo(f"{BANNER}{server.base_url}")
-        typer.echo(f"admin API on {server.admin_url} (state in {db}; Ctrl-C stops)")
-        server.serve_forever()
-    except KeyboardInterrupt:  # Ctrl-C before uvicorn took over the signal is a clean stop too
-        server.store.close()
+    # A KeyboardInterrupt raised where Python ignores exceptions (a weakref callback, say) is
+    # lost and the server would run on: until uvicorn takes over, a signal only asks it to stop.
+    signal.signal(signal.SIGINT, server.request_stop)
+    typer.echo(f"{BANNER}{server.base_url}")
+    typer.echo(f"admin API on {server.admin_url} (state in {db}; Ctrl-C stops)")
+    typer.echo(announcement(username, username_source, password_source))
+    server.serve_forever()

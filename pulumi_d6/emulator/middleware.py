@@ -15,6 +15,7 @@ from .runtime import Emulator
 from .wire import (
     BAD_CREDENTIALS,
     RATE_LIMIT_MESSAGE,
+    page_limit,
     route_of,
     v1_empty_listing,
     v2_error,
@@ -139,7 +140,9 @@ class EmulatorMiddleware:
             if scope["path"].startswith("/api/v1"):
                 await _send(send, v1_empty_listing())
             else:
-                await _send(send, v2_page([], self.emulator.config))
+                config = self.emulator.config
+                limit = page_limit(scope.get("query_string", b""), config)
+                await _send(send, v2_page([], config, limit))
         elif fault.kind is FaultKind.EMPTY_BODY:
             await _send(send, Response(b"", status_code=200, media_type="application/json"))
         elif fault.kind is FaultKind.DROP:

@@ -118,7 +118,8 @@ LIST_PARAMETERS = [
     _query(
         "limit",
         {"type": "integer", "minimum": 1, "maximum": EmulatorConfig.max_page_size},
-        "Page size, up to `meta.max_allowed_limit`; `meta.limit` when absent.",
+        "Page size, up to `meta.max_allowed_limit`; the default page size when absent. "
+        "`meta.limit` answers the size used.",
     ),
     _query(
         "cursor",

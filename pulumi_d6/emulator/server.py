@@ -143,6 +143,11 @@ class EmulatorServer:
         finally:
             self.store.close()
 
+    def request_stop(self, *_signal: object) -> None:
+        """Ask ``serve_forever`` to stop, also before uvicorn has started: a signal handler, so
+        a Ctrl-C between the banner and uvicorn's own handler is never lost."""
+        self._server.should_exit = True
+
     def stop(self) -> None:
         self._server.should_exit = True
         if self._thread is not None:

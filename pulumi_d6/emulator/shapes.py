@@ -108,7 +108,9 @@ class V1Record(_Closed):
 
 
 class V2Meta(_Closed):
-    limit: int = Field(description="The default page size, not necessarily what was asked.")
+    limit: int = Field(
+        description="The page size this page was cut to: `limit` when asked, else the default."
+    )
     max_allowed_limit: int
     next_cursor: str | None = Field(
         default=None, description="Absent on the last page; pass it as `cursor` for the next."

@@ -7,10 +7,14 @@ An integration row exists while the school has authorised the integrator; revoki
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 DEFAULT_API_TYPES = {8: "Admin+ API", 9: "Curriculum+ API"}
 FIRST_SCHOOL_ID = 1000
@@ -83,16 +87,27 @@ class Integration:
         return (self.school_id, self.api_type_id)
 
 
-def generated_school(school_id: int) -> School:
-    """Deterministic, plausible details for a seeded school (same id, same details)."""
-    n = school_id - FIRST_SCHOOL_ID
-    place = _PLACES[n % len(_PLACES)]
-    kind = _KINDS[(n // len(_PLACES)) % len(_KINDS)]
-    series = n // (len(_PLACES) * len(_KINDS))
-    name = f"{place} {kind}" + (f" {series + 1}" if series else "")
-    slug = name.lower().replace(" ", "-")
+def generated_school(school_id: int, name: str | None = None) -> School:
+    """Deterministic, plausible details for a school (same id and name, same details). The name
+    is made up from the id unless given; the admin's email is made from the name, so a school
+    named "New School" is reached at ``admin@new-school...``, not at another school's address."""
+    if name is None:
+        n = school_id - FIRST_SCHOOL_ID
+        place = _PLACES[n % len(_PLACES)]
+        kind = _KINDS[(n // len(_PLACES)) % len(_KINDS)]
+        series = n // (len(_PLACES) * len(_KINDS))
+        name = f"{place} {kind}" + (f" {series + 1}" if series else "")
     phone = f"0{11 + (school_id * 7919) % 89}{(school_id * 104729) % 10**7:07d}"
-    return School(school_id, name, f"admin@{slug}.d6-emulator.test", "27", phone)
+    email = f"admin@{_mail_label(name, school_id)}.d6-emulator.test"
+    return School(school_id, name, email, "27", phone)
+
+
+def _mail_label(name: str, school_id: int) -> str:
+    """The name as a domain label: ASCII letters and digits joined by ``-`` (accents dropped,
+    at most 63 characters); ``school-<id>`` when nothing of the name is left."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    label = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:63].rstrip("-")
+    return label or f"school-{school_id}"
 
 
 class Store:
@@ -184,21 +199,23 @@ class Store:
         api_type_id: int,
         *,
         active: bool = False,
-        school: School | None = None,
+        details: Mapping[str, str] | None = None,
         api_type: str | None = None,
     ) -> Integration:
         """What a school does in d6+: authorise the integrator for one API type.
 
-        ``school`` and ``api_type`` replace the generated details; all in one hold of the lock,
-        and nothing is written when the store is full.
+        ``details`` (``School`` fields) replace what the school has; a school new to the store
+        gets the rest generated from its id and its name (``generated_school``). ``api_type``
+        names the API type. All in one hold of the lock; nothing is written when the store is
+        full.
         """
         with self._lock:
             if self.get(school_id, api_type_id) is None and self._full():
                 raise StoreFull(f"the emulator holds at most {MAX_INTEGRATIONS} integrations")
-            if school is not None:
-                self._insert_school(school, replace=True)
-            else:
-                self._insert_school(generated_school(school_id))
+            given: dict[str, Any] = dict(details or {})
+            known = self.school(school_id)
+            base = known or generated_school(school_id, given.get("name"))
+            self._insert_school(replace(base, **given), replace=True)
             if api_type is not None:
                 self.add_api_type(api_type_id, api_type)
             elif not self.api_type_exists(api_type_id):
@@ -211,6 +228,15 @@ class Store:
             found = self.get(school_id, api_type_id)
         assert found is not None
         return found
+
+    def school(self, school_id: int) -> School | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, name, admin_email_address, telephone_calling_code, telephone_number "
+                "FROM schools WHERE id = ?",
+                (school_id,),
+            ).fetchone()
+        return None if row is None else School(*row)
 
     def revoke(self, school_id: int, api_type_id: int) -> bool:
         """The school withdraws its authorisation: the integration disappears from listings."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from starlette.datastructures import QueryParams
 
 from .config import EmulatorConfig
 from .shapes import ID_PATTERN
@@ -92,18 +93,27 @@ def v1_empty_listing() -> JSONResponse:
     return v1_error(404, *V1_EMPTY_LISTING)
 
 
-def v2_meta(cfg: EmulatorConfig, next_cursor: str | None = None) -> dict[str, Any]:
-    """``meta.limit`` is the default page size, not what was asked for (docs/d6-api.md)."""
-    meta: dict[str, Any] = {"limit": cfg.page_size, "max_allowed_limit": cfg.max_page_size}
+def v2_meta(cfg: EmulatorConfig, limit: int, next_cursor: str | None = None) -> dict[str, Any]:
+    """``meta.limit`` is the page size this page was cut to: the ``limit`` asked for, or the
+    default when none was (docs/d6-api.md, "Paging")."""
+    meta: dict[str, Any] = {"limit": limit, "max_allowed_limit": cfg.max_page_size}
     if next_cursor is not None:
         meta["next_cursor"] = next_cursor
     return meta
 
 
 def v2_page(
-    rows: list[Integration], cfg: EmulatorConfig, next_cursor: str | None = None
+    rows: list[Integration], cfg: EmulatorConfig, limit: int, next_cursor: str | None = None
 ) -> JSONResponse:
-    return JSONResponse({"data": [v2_record(r) for r in rows], "meta": v2_meta(cfg, next_cursor)})
+    body = {"data": [v2_record(r) for r in rows], "meta": v2_meta(cfg, limit, next_cursor)}
+    return JSONResponse(body)
+
+
+def page_limit(query_string: bytes, cfg: EmulatorConfig) -> int:
+    """The page size a listing's query asks for, or the default when it asks for none or for
+    one the route would refuse."""
+    query = parse_list_query(QueryParams(query_string), cfg)
+    return query.limit if isinstance(query, ListQuery) else cfg.page_size
 
 
 def encode_cursor(key: tuple[int, int], reverse: bool) -> str:

@@ -6,6 +6,7 @@ The one place that knows how to start the emulator CLI and find its base URL (it
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from typing import IO
 
 from ..emulator.admin import EmulatorAdmin
 from ..emulator.cli import BANNER
+from ..emulator.credentials import PASSWORD_VARIABLE, USERNAME_VARIABLE
 from ..settings import stack_config_for
 
 DEFAULT_COMMAND = (sys.executable, "-m", "pulumi_d6.cli", "emulator")
@@ -30,7 +32,9 @@ class EmulatorProcess:
 
     ``command`` is what to run (default: this interpreter's ``pulumi_d6.cli emulator``; a
     wheel test passes its virtualenv's ``pulumi-d6 emulator``). Unless ``args`` say otherwise the
-    emulator listens on a free port with its state in memory.
+    emulator listens on a free port with its state in memory. Without ``env`` it inherits this
+    process's environment but ``D6_USERNAME``/``D6_PASSWORD`` (which it would accept), so it
+    takes the demo credentials ``stack_config()`` assumes whatever the shell exports.
     """
 
     def __init__(
@@ -51,7 +55,7 @@ class EmulatorProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=None if env is None else dict(env),
+            env=dict(env) if env is not None else without_credentials(os.environ),
             cwd=cwd,
         )
         self._out: list[str] = []
@@ -115,6 +119,10 @@ class EmulatorProcess:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def without_credentials(environ: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in environ.items() if k not in (USERNAME_VARIABLE, PASSWORD_VARIABLE)}
 
 
 def drain(stream: IO[str] | None, sink: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 from pathlib import Path
@@ -124,8 +125,13 @@ def test_a_width_the_user_gives_is_kept() -> None:
 
 def test_the_emulator_help_shows_its_default_password() -> None:
     result = runner.invoke(cli.app, ["emulator", "--help"], env=PIPED)
-    row = next(line for line in result.stdout.splitlines() if "--password" in line)
-    assert "Integrator password it accepts. [default: demo]" in row
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if "--password" in line)
+    block = [lines[start], *itertools.takewhile(lambda line: "--" not in line, lines[start + 1 :])]
+    text = " ".join(" ".join(line.strip("│ ").split()) for line in block)
+    assert "Integrator password it accepts. Prefer the variable" in text
+    assert "[env var: D6_PASSWORD]" in text
+    assert "[default: demo]" in text
 
 
 def test_clients_table(emu: RunningEmulator) -> None:

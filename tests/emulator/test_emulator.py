@@ -21,6 +21,7 @@ from pulumi_d6.emulator.faults import MAX_PENDING
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 from pulumi_d6.emulator.requestlog import MAX_COUNTERS, OTHER_ROUTES, RequestLog
 from pulumi_d6.emulator.store import MAX_SEED, Store, generated_school
+from pulumi_d6.emulator.wire import V2_ROUTE
 
 Factory = Callable[..., RunningEmulator]
 AUTH = {"HTTP-X-USERNAME": "demo", "HTTP-X-PASSWORD": "demo"}
@@ -114,6 +115,27 @@ def test_page_sizes_are_configurable(d6_emulator_factory: Factory) -> None:
     assert body["meta"]["limit"] == 3
     assert body["meta"]["max_allowed_limit"] == 4
     assert get(v2(emu), limit=5).status_code == 400
+
+
+def test_meta_limit_is_the_size_each_page_was_cut_to(d6_emulator: RunningEmulator) -> None:
+    d6_emulator.admin.reset(seed=4)  # 8 integrations
+    first = get(v2(d6_emulator), limit=2).json()
+    assert (len(first["data"]), first["meta"]["limit"]) == (2, 2)
+    cursor = first["meta"]["next_cursor"]
+    middle = get(v2(d6_emulator), limit=3, cursor=cursor).json()
+    assert (len(middle["data"]), middle["meta"]["limit"]) == (3, 3)
+    last = get(v2(d6_emulator), limit=5, cursor=middle["meta"]["next_cursor"]).json()
+    assert (len(last["data"]), last["meta"]) == (3, {"limit": 5, "max_allowed_limit": 50})
+    assert get(v2(d6_emulator), limit="").json()["meta"]["limit"] == 10, "empty is absent"
+    d6_emulator.admin.inject("empty_listing", route=V2_ROUTE, method="GET")
+    faulty = get(v2(d6_emulator), limit=4).json()
+    assert faulty == {"data": [], "meta": {"limit": 4, "max_allowed_limit": 50}}
+
+
+def test_the_schema_says_what_meta_limit_means(d6_emulator: RunningEmulator) -> None:
+    schema = requests.get(f"{d6_emulator.server.url}/openapi.json", timeout=10).json()
+    meta = schema["components"]["schemas"]["V2Meta"]["properties"]["limit"]["description"]
+    assert meta == "The page size this page was cut to: `limit` when asked, else the default."
 
 
 @pytest.mark.parametrize(
@@ -462,6 +484,41 @@ def test_admin_drift_revoke_and_authorise(d6_emulator: RunningEmulator) -> None:
     assert admin.integration(77, 8) is None
     assert get(v2(d6_emulator), school_id=77).json()["data"] == []
     assert admin.health()["integrations"] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "email"),
+    [
+        ("New School", "admin@new-school.d6-emulator.test"),
+        ("Hoërskool Waterkloof", "admin@hoerskool-waterkloof.d6-emulator.test"),
+        ("St. Mary's  (Pty) Ltd.", "admin@st-mary-s-pty-ltd.d6-emulator.test"),
+        ("学校", "admin@school-5000.d6-emulator.test"),
+        ("x" * 80, f"admin@{'x' * 63}.d6-emulator.test"),
+    ],
+)
+def test_a_named_school_gets_contact_details_from_its_own_name(
+    d6_emulator: RunningEmulator, name: str, email: str
+) -> None:
+    created = d6_emulator.admin.authorise(5000, 8, school_name=name)
+    assert (created.school_name, created.admin_email_address) == (name, email)
+    listed = get(v2(d6_emulator), school_id=5000).json()["data"]
+    assert [row["admin_email_address"] for row in listed] == [email]
+
+
+def test_details_left_out_keep_what_the_school_has(d6_emulator: RunningEmulator) -> None:
+    admin = d6_emulator.admin
+    admin.authorise(5000, 8, school_name="New School", admin_email_address="head@new.example")
+    second = admin.authorise(5000, 9, telephone_number="0215550123")
+    assert (second.school_name, second.admin_email_address, second.telephone_number) == (
+        "New School",
+        "head@new.example",
+        "0215550123",
+    )
+    third = admin.authorise(5001, 8)
+    assert (third.school_name, third.admin_email_address) == (
+        "Riverside Primary School 41",
+        "admin@riverside-primary-school-41.d6-emulator.test",
+    ), "a school nobody named keeps its generated name and the matching address"
 
 
 def test_admin_routes_are_loopback_only() -> None:

@@ -4,7 +4,8 @@ Passwords are drawn from arbitrary text. One an HTTP header cannot carry must be
 settings (naming its source); any other is accepted by a fresh emulator and then driven through
 every error path with DEBUG logs on: bad credentials, not authorised, 500, 429, timeout,
 connection refused, validation failed and invalid settings. Errors (with their whole chain),
-outputs, the pickled ``__provider`` and everything logged are searched.
+outputs, the pickled ``__provider``, everything logged (the emulator's server and access logs
+too) and what the emulator says at start (or when it refuses the password) are searched.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import io
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -25,6 +26,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from pulumi_d6.emulator import EmulatorAdmin, EmulatorConfig, EmulatorServer
+from pulumi_d6.emulator.credentials import PASSWORD_VARIABLE, announcement, credential_problem
 from pulumi_d6.errors import D6Error, SettingsError
 from pulumi_d6.provider import ClientIntegrationProvider
 from pulumi_d6.settings import header_problem, resolve_settings
@@ -99,24 +101,36 @@ passwords = st.one_of(
 def test_no_error_path_shows_the_password(password: str) -> None:
     assume(password not in OUR_TEXT)
     seen: list[str] = []
-    logger = logging.getLogger("pulumi_d6")
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    old_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
     try:
-        exercise(password, seen)
+        with logged_to(handler, "pulumi_d6"):
+            exercise(password, seen, handler)
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
+        handler.close()
     seen.append(stream.getvalue())
     everything = "\n".join(seen)
     for form in forms(password):
         assert form not in everything, f"{form!r} leaked"
 
 
-def exercise(password: str, seen: list[str]) -> None:
+@contextlib.contextmanager
+def logged_to(handler: logging.Handler, *names: str) -> Iterator[None]:
+    """Every record of these loggers, DEBUG up, also goes to ``handler``."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+
+def exercise(password: str, seen: list[str], handler: logging.Handler) -> None:
     # Invalid settings, whatever the password: another value is wrong.
     error = attempt(
         seen,
@@ -128,13 +142,19 @@ def exercise(password: str, seen: list[str]) -> None:
 
     refused = header_problem(password)
     event("refused by settings" if refused else "driven through every error path")
+    # The emulator started with it: what it says, and whether it refuses it as the client does.
+    emulator_refusal = credential_problem(password, PASSWORD_VARIABLE, "password")
+    seen.extend([announcement("demo", "default", PASSWORD_VARIABLE), emulator_refusal or ""])
+    assert (emulator_refusal is None) == (refused is None)
     if refused is not None:
         error = attempt(seen, lambda: create(provider_for("http://127.0.0.1:9/api", password), 1))
         assert isinstance(error, SettingsError)
         assert f"d6:password {refused}" in str(error)
         return
 
-    with EmulatorServer(EmulatorConfig(password=password), seed=3) as server:
+    config = EmulatorConfig(password=password)
+    server = EmulatorServer(config, seed=3, log_level="debug", access_log=True)
+    with server, logged_to(handler, "uvicorn", "uvicorn.error", "uvicorn.access"):
         admin = EmulatorAdmin(server.admin_url)
         try:
             provider = provider_for(server.base_url, password)

@@ -29,7 +29,7 @@ from ..shapes import (
     V2Error,
     V2Record,
 )
-from ..store import MAX_ID, School, StoreFull, generated_school
+from ..store import MAX_ID, StoreFull
 from ..wire import v2_error, v2_record
 
 router: APIRouter = APIRouter(
@@ -77,20 +77,16 @@ def reset(request: Request, body: ResetBody | None = None) -> Any:
 )
 def authorise(request: Request, body: AuthoriseBody) -> Response:
     """A school authorises the integrator for one API type."""
-    school = None
-    if any((body.school_name, body.admin_email_address, body.telephone_calling_code,
-            body.telephone_number)):  # fmt: skip
-        base = generated_school(body.school_id)
-        school = School(
-            body.school_id,
-            body.school_name or base.name,
-            body.admin_email_address or base.admin_email_address,
-            body.telephone_calling_code or base.telephone_calling_code,
-            body.telephone_number or base.telephone_number,
-        )
+    given = {
+        "name": body.school_name,
+        "admin_email_address": body.admin_email_address,
+        "telephone_calling_code": body.telephone_calling_code,
+        "telephone_number": body.telephone_number,
+    }
     try:
         row = emulator_of(request).store.authorise(
-            body.school_id, body.api_type_id, active=body.active, school=school,
+            body.school_id, body.api_type_id, active=body.active,
+            details={field: value for field, value in given.items() if value},
             api_type=body.api_type or None,
         )  # fmt: skip
     except StoreFull as exc:

@@ -54,9 +54,9 @@ def list_integrations(request: Request) -> Response:
         reverse=query.reverse,
     )
     if len(rows) <= query.limit:
-        return v2_page(rows, emu.config)
+        return v2_page(rows, emu.config, query.limit)
     rows = rows[: query.limit]
-    return v2_page(rows, emu.config, encode_cursor(rows[-1].key, query.reverse))
+    return v2_page(rows, emu.config, query.limit, encode_cursor(rows[-1].key, query.reverse))
 
 
 def _set_active(
