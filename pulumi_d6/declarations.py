@@ -9,8 +9,9 @@ of :class:`ProgramConfig`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from difflib import get_close_matches
 from typing import Any
 
 from .errors import SHOWN_CHARS, InvalidValueError, excerpt
@@ -175,11 +176,47 @@ def parse_program_config(values: Mapping[str, Any], namespace: str = "") -> Prog
     return config
 
 
+SETTINGS_NAMESPACE = "d6"
+"""The provider's own settings (``d6:username``, ...), never the root program's keys."""
+
+
+def refuse_foreign_keys(names: Iterable[str], project: str) -> None:
+    """A root program key under another project's namespace (``d6-integrations:integrations``
+    pasted into a stack of project ``my-d6``) would be ignored by Pulumi, silently turning
+    nothing on: refuse it, naming the project in force and the rename that fixes it.
+    Other namespaces' keys (``aws:region``) are not ours and stay allowed."""
+    for name in sorted(map(str, names)):
+        namespace, sep, key = name.rpartition(":")
+        if sep and key in _KEYS and namespace not in (project, SETTINGS_NAMESPACE):
+            raise ProgramConfigError(
+                f"{excerpt(name, SHOWN_CHARS)} is not read: the project is {project}, whose "
+                f"keys are {project}:*; rename it to {project}:{key}"
+            )
+
+
+def looks_like_program_key(key: str) -> bool:
+    """A root program key, or a near miss of one (``activateAllAuthorized``)."""
+    return key in _KEYS or bool(get_close_matches(key, KEYS, n=1, cutoff=0.8))
+
+
+def program_namespaces(names: Iterable[str]) -> list[str]:
+    """The namespaces other than ``d6`` holding root-program-looking keys, sorted: a stack
+    file's own word for its project when no Pulumi.yaml is at hand."""
+    found = set()
+    for name in map(str, names):
+        namespace, sep, key = name.rpartition(":")
+        if sep and namespace != SETTINGS_NAMESPACE and looks_like_program_key(key):
+            found.add(namespace)
+    return sorted(found)
+
+
 def project_values(config: Mapping[str, Any], project: str) -> dict[str, Any]:
     """The keys of ``project`` in a stack file's ``config:`` mapping, without the namespace.
 
-    A key with no namespace belongs to the project, as Pulumi reads it.
+    A key with no namespace belongs to the project, as Pulumi reads it. A root program key
+    under another project's namespace is refused (:func:`refuse_foreign_keys`).
     """
+    refuse_foreign_keys(config, project)
     values: dict[str, Any] = {}
     for name, value in config.items():
         namespace, sep, key = str(name).rpartition(":")

@@ -43,9 +43,9 @@ EDIT_ADVICE = (
 """What to do about a local pin; the workflow's install step says the same."""
 INDEX_NOTE = (
     "installs pulumi-d6 by name from a package index, and the name is not yet registered on PyPI "
-    "for this project (see docs/RELEASING.md): whoever takes it there could run code in CI next "
-    "to the d6 credentials. Use it only with an index you control (an --index-url line in "
-    "requirements.txt)."
+    "for this project (see https://github.com/pulumi-d6/pulumi-d6#install): whoever takes it "
+    "there could run code in CI next to the d6 credentials. Use it only with an index you "
+    "control (an --index-url line in requirements.txt)."
 )
 _SPEC_CHARS = 300
 _PLACEHOLDER = re.compile(r"<[A-Za-z][\w-]*>")

@@ -25,7 +25,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from .declarations import Lookup, parse_program_config, plan
+from .declarations import Lookup, parse_program_config, plan, refuse_foreign_keys
 from .lookup import get_client_integrations
 from .resource import ClientIntegration
 
@@ -61,6 +61,7 @@ def _project_values(project: str) -> dict[str, Any]:
     """Every ``<project>:*`` key of the stack config, so unknown ones are refused as in the
     stack-file tools. Values arrive as text: JSON where it parses, else the text itself."""
     names = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    refuse_foreign_keys(names, project)
     values: dict[str, Any] = {}
     for name in names:
         namespace, _, key = name.partition(":")

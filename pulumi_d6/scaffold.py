@@ -174,12 +174,15 @@ def config_keys(spec: RepoSpec) -> list[ConfigKey]:
                 "  # here is deactivated by `pulumi up` (within d6:maxDeactivations):",
                 f"  {p}:exclusiveApiTypes:",
                 *(f"    - {type_id}" for type_id in types),
-                '  # Exceptions exclusive mode never touches, as "<schoolId>/<apiTypeId>":',
-                f"  {p}:exclusiveIgnore: []",
             ]
         )
         summary = "API type(s) " + ", ".join(map(str, types))
         keys.append(ConfigKey(f"{p}:exclusiveApiTypes", yaml, summary))
+        yaml = (
+            '  # Exceptions exclusive mode never touches, as "<schoolId>/<apiTypeId>":\n'
+            f"  {p}:exclusiveIgnore: []"
+        )
+        keys.append(ConfigKey(f"{p}:exclusiveIgnore", yaml, "empty"))
     if spec.adopted is None:
         yaml = f"  # `pulumi-d6 codegen --write` adds what is active in d6:\n  {p}:integrations: []"
         keys.append(ConfigKey(f"{p}:integrations", yaml, "empty"))

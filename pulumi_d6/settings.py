@@ -263,9 +263,7 @@ class D6Settings(BaseModel):
         for key in (_BY_FIELD["username"], _BY_FIELD["password"]):
             source = self.source_of(key.field)
             if source == key.stack_key:
-                value = "<password>" if key.field == "password" else "<name>"
-                secret = "--secret " if key.field == "password" else ""
-                ways.append(f"`pulumi config set {secret}{key.stack_key} {value}`")
+                ways.append(_set_command(key))
             elif source == key.env_var:
                 ways.append(f"the {key.env_var} environment variable")
             else:
@@ -365,15 +363,18 @@ def resolve_settings(
     raise SettingsError(message)  # outside the except: no pydantic error in the chain
 
 
+def _set_command(key: SettingKey) -> str:
+    """The command that sets a credential in stack config. The password is left off the
+    command line (Pulumi prompts for it), so it never lands in shell history."""
+    if key.field == "password":
+        return f"`pulumi config set --secret {key.stack_key}` (it prompts for the password)"
+    return f"`pulumi config set {key.stack_key} <name>`"
+
+
 def _missing_message(missing: list[str], names: Mapping[str, str]) -> str:
     """One wording for missing credentials: only what is missing, every place it can be set."""
     keys = [_BY_FIELD[field] for field in missing]
-    commands = " and ".join(
-        f"`pulumi config set --secret {k.stack_key} <password>`"
-        if k.field == "password"
-        else f"`pulumi config set {k.stack_key} <name>`"
-        for k in keys
-    )
+    commands = " and ".join(map(_set_command, keys))
     message = (
         f"d6 {' and '.join(missing)} not set. Set {'them' if len(keys) > 1 else 'it'} in stack "
         f"config ({commands}) or in the environment ({' and '.join(k.env_var for k in keys)})"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,8 @@ from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
 from .codegen import school_comment
-from .declarations import PROJECT, from_stack_config
-from .errors import InvalidValueError, excerpt, shown
+from .declarations import PROJECT, from_stack_config, program_namespaces
+from .errors import SHOWN_CHARS, InvalidValueError, excerpt, shown
 from .models import ClientIntegrationInfo
 
 
@@ -73,6 +74,34 @@ def project_name(directory: Path, default: str = PROJECT) -> str:
     if not isinstance(name, str) or not name:
         raise StackFileError(f"{path}: has no project name")
     return name
+
+
+def stack_project(
+    stack_file: Path, config: Mapping[str, Any], default: str = PROJECT
+) -> tuple[str, str]:
+    """The project of a stack file's config and, when it was inferred, a note saying so.
+
+    ``Pulumi.yaml`` beside the file decides. Without one, the file's own namespaces do: the one
+    non-``d6`` namespace holding root-program-looking keys (so a misspelled key is then refused
+    by the parser instead of the whole file being read as another project's); none gives
+    ``default`` (said only when another project is taken); several are refused, asking for
+    ``--project``.
+    """
+    if (stack_file.parent / "Pulumi.yaml").exists():
+        return project_name(stack_file.parent, default), ""
+    found = program_namespaces(config)
+    if not found or found == [default]:
+        return default, ""
+    if len(found) > 1:
+        raise StackFileError(
+            f"{stack_file}: no Pulumi.yaml beside it, and its keys name several projects "
+            f"({', '.join(excerpt(n, SHOWN_CHARS) for n in found)}); "
+            "give the project with --project NAME"
+        )
+    return found[0], (
+        f"{stack_file}: no Pulumi.yaml beside it; project {found[0]} taken from its keys "
+        "(--project NAME to choose)"
+    )
 
 
 def load_config(path: Path) -> dict[str, Any]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..drift import (
@@ -24,7 +25,7 @@ from ..drift import (
     to_markdown,
 )
 from ..settings import stack_file_settings
-from ..stackfile import load_config, project_name
+from ..stackfile import load_config, stack_project
 from .common import (
     EXIT_DRIFT,
     EXIT_USAGE,
@@ -32,6 +33,7 @@ from .common import (
     BaseUrl,
     Password,
     Username,
+    err,
     errors_to_exit_codes,
     fail,
     fetch,
@@ -89,7 +91,8 @@ def drift(
     project: Annotated[
         str | None,
         typer.Option(
-            help="Project name of the stack file (default: from Pulumi.yaml beside it).",
+            help="Project name of the stack file (default: from Pulumi.yaml beside it; without "
+            "one, the one project its keys name; else d6-integrations).",
             show_default=False,
         ),
     ] = None,
@@ -110,7 +113,7 @@ def drift(
         failing_categories = parse_fail_on(fail_on)
         if stack_config is not None:
             config = load_config(stack_config)
-            namespace = project or project_name(stack_config.parent)
+            namespace = project or _project(stack_config, config)
             settings = stack_file_settings(config, str(stack_config))
             client = make_client(base_url, username, password, api_version, config=settings)
             live = fetch(client, None, None)
@@ -131,6 +134,13 @@ def drift(
         _print_tables(report)
     if exit_code and report.failing(failing_categories):
         raise typer.Exit(EXIT_DRIFT)
+
+
+def _project(stack_config: Path, config: dict[str, Any]) -> str:
+    namespace, note = stack_project(stack_config, config)
+    if note:
+        err.print(f"note: {escape(note)}")
+    return namespace
 
 
 def _print_tables(report: DriftReport) -> None:

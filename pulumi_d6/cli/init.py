@@ -192,7 +192,10 @@ def _refuse_a_requirement_kept_out(path: Path, pin: pins.Pin) -> None:
 
 def _report(directory: Path, spec: RepoSpec, done: Written) -> None:
     """Every file and every config key written, and what the user must do next."""
-    out.print(f"Wrote {len(done.written)} file(s) to {directory}:")
+    if done.written:
+        out.print(f"Wrote {len(done.written)} file(s) to {directory}:")
+    else:
+        out.print(f"Wrote no file to {directory}.")
     for name in done.written:
         out.print(f"  {name}")
     for name, lines in done.appended.items():
@@ -213,9 +216,25 @@ def _report(directory: Path, spec: RepoSpec, done: Written) -> None:
         )
     if spec.pin.note:
         err.print(f"[yellow]warning:[/yellow] {escape(spec.pin.note)}", soft_wrap=True)
+    if spec.exclusive_api_types and spec.adopted is None:
+        err.print(f"[yellow]warning:[/yellow] {escape(_exclusive_warning(spec))}", soft_wrap=True)
     out.print("Next:")
     for line in _next_steps(directory, spec):
         out.print(f"  {line}", soft_wrap=True)
+
+
+def _exclusive_warning(spec: RepoSpec) -> str:
+    """Exclusive mode with nothing adopted: the first ``up`` ends every undeclared active
+    integration of those types, which the user may not expect from a fresh repository."""
+    types = ", ".join(map(str, spec.exclusive_api_types))
+    return (
+        f"exclusive mode without --adopt: the first `pulumi up` deactivates every integration "
+        f"of API type(s) {types} that is active in d6 now and not declared in "
+        f"{spec.project}:integrations (up to d6:maxDeactivations, {spec.max_deactivations}, "
+        "per run). To keep them, run init with --adopt, or declare them now with "
+        f"`pulumi-d6 codegen --write {stack_file_name(spec.stack)}`; "
+        f"exceptions go in {spec.project}:exclusiveIgnore."
+    )
 
 
 def _next_steps(directory: Path, spec: RepoSpec) -> list[str]:

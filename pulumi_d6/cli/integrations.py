@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..codegen import render_python, render_yaml
 from ..errors import NotAuthorisedError
-from ..stackfile import merge_integrations, project_name
+from ..stackfile import load_config, merge_integrations, project_name, stack_project
 from .common import (
     EXIT_NOT_AUTHORISED,
     ApiVersion,
@@ -24,6 +25,7 @@ from .common import (
     TypeArg,
     TypeFilter,
     Username,
+    err,
     errors_to_exit_codes,
     fail,
     fetch,
@@ -87,7 +89,8 @@ def codegen(
         str | None,
         typer.Option(
             help="The root program's project name (default: from Pulumi.yaml beside the stack "
-            "file, or in this folder; else d6-integrations).",
+            "file, or in this folder; without one, the one project the stack file's keys name; "
+            "else d6-integrations).",
             show_default=False,
         ),
     ] = None,
@@ -104,7 +107,7 @@ def codegen(
     ready to paste under the `config:` block of the stack file.
     """
     with errors_to_exit_codes():
-        namespace = project or project_name(write.parent if write else Path.cwd())
+        namespace = project or _project(write)
         client = make_client(base_url, username, password, api_version)
         active = [i for i in fetch(client, None, api_type_id) if i.active]
         if write is not None:
@@ -116,6 +119,16 @@ def codegen(
         typer.echo(render_python(active))
     else:
         typer.echo(render_yaml(active, namespace))
+
+
+def _project(write: Path | None) -> str:
+    """From Pulumi.yaml beside the stack file (or here); a lone stack file's own keys."""
+    if write is None or not write.exists():
+        return project_name(write.parent if write else Path.cwd())
+    namespace, note = stack_project(write, load_config(write))
+    if note:
+        err.print(f"note: {escape(note)}")
+    return namespace
 
 
 def _change(

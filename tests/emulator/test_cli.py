@@ -406,7 +406,8 @@ def test_only_the_missing_password_is_asked_for(emu: RunningEmulator) -> None:
     assert result.exit_code == cli.EXIT_USAGE
     assert " ".join(result.stderr.split()) == (
         "error: d6 password not set. Set it in stack config (`pulumi config set --secret "
-        "d6:password <password>`) or in the environment (D6_PASSWORD), or pass --password."
+        "d6:password` (it prompts for the password)) or in the environment (D6_PASSWORD), or "
+        "pass --password."
     )
 
 

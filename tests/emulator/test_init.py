@@ -225,7 +225,8 @@ def test_init_skip_existing_fills_a_repository_created_on_github(
     assert "Wrote 6 file(s)" in result.stdout
     again = invoke(emu, "init", str(repo), "--skip-existing")
     assert again.exit_code == 0
-    assert "Wrote 0 file(s)" in again.stdout
+    assert f"Wrote no file to {repo}." in " ".join(again.stdout.split())
+    assert "Wrote 0" not in again.stdout
     assert "Kept 8 existing file(s) as they are: .github/" in again.stdout
     assert "Added" not in again.stdout
     assert "Config keys" not in again.stdout, "the stack file was kept, so no key was written"
@@ -537,3 +538,14 @@ def test_init_checks_the_api_version_like_a_client(tmp_path: Path) -> None:
     config = stack_config_of(tmp_path / "ok" / "Pulumi.prod.yaml")
     assert "d6:baseUrl" not in config, "only --base-url writes it"
     assert config["d6:apiVersion"] == "v1"
+
+
+def test_exclusive_mode_with_adopt_declares_what_is_active_and_does_not_warn(
+    emu: RunningEmulator, tmp_path: Path
+) -> None:
+    repo = tmp_path / "estate"
+    args = ["init", str(repo), "--adopt", "--exclusive-api-types", "8", "--requirement", PIN]
+    result = invoke(emu, *args, COLUMNS="300")
+    assert result.exit_code == 0, result.stderr
+    assert "exclusive mode without --adopt" not in result.stderr
+    assert stack_config_of(repo / "Pulumi.prod.yaml")["estate:integrations"]

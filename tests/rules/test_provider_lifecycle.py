@@ -201,7 +201,7 @@ def test_bad_credentials_name_the_username_and_how_to_fix_them() -> None:
         "clientintegrations failed (HTTP 401): d6 rejected the integrator credentials (username "
         "from d6:username, password from d6:password): Invalid credentials. Correct them where "
         "they are set: `pulumi config set d6:username <name>` and "
-        "`pulumi config set --secret d6:password <password>`."
+        "`pulumi config set --secret d6:password` (it prompts for the password)."
     )
     assert "Fake-D6-Pw" not in text
 

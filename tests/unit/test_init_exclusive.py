@@ -71,3 +71,34 @@ def test_bad_values_are_refused_and_nothing_is_written(
     assert result.exit_code == cli.EXIT_USAGE
     assert expected in result.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_every_key_written_is_printed_exclusive_ignore_too(tmp_path: Path) -> None:
+    result = init(tmp_path / "estate", "--exclusive-api-types", "8")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    keys = lines[lines.index("Config keys written to Pulumi.prod.yaml:") + 1 :]
+    assert keys[:4] == [
+        "  d6:maxDeactivations: 10",
+        "  estate:exclusiveApiTypes: API type(s) 8",
+        "  estate:exclusiveIgnore: empty",
+        "  estate:integrations: empty",
+    ]
+
+
+def test_exclusive_mode_without_adopt_warns_about_the_first_up(tmp_path: Path) -> None:
+    result = init(tmp_path / "estate", "--exclusive-api-types", "8,9", "--max-deactivations", "3")
+    assert result.exit_code == 0, result.stderr
+    assert " ".join(result.stderr.split()) == (
+        "warning: exclusive mode without --adopt: the first `pulumi up` deactivates every "
+        "integration of API type(s) 8, 9 that is active in d6 now and not declared in "
+        "estate:integrations (up to d6:maxDeactivations, 3, per run). To keep them, run init "
+        "with --adopt, or declare them now with `pulumi-d6 codegen --write Pulumi.prod.yaml`; "
+        "exceptions go in estate:exclusiveIgnore."
+    )
+
+
+def test_no_exclusive_warning_without_exclusive_mode(tmp_path: Path) -> None:
+    result = init(tmp_path / "estate", "--activate-all-authorised", "8")
+    assert result.exit_code == 0, result.stderr
+    assert "exclusive" not in result.stderr

@@ -196,7 +196,8 @@ def test_a_version_pin_is_taken_with_a_warning_about_the_name() -> None:
     assert (pin.requirement, pin.local) == ("pulumi-d6==0.1.0", False)
     assert pin.note.startswith(
         "pulumi-d6==0.1.0 installs pulumi-d6 by name from a package index, and the name is not "
-        "yet registered on PyPI for this project (see docs/RELEASING.md)"
+        "yet registered on PyPI for this project "
+        "(see https://github.com/pulumi-d6/pulumi-d6#install)"
     )
 
 

@@ -93,8 +93,8 @@ def test_missing_password_only_asks_only_for_the_password() -> None:
     with pytest.raises(MissingCredentialsError) as err:
         resolve_settings(config={"d6:username": "a"}, env={})
     assert str(err.value) == (
-        "d6 password not set. Set it in stack config (`pulumi config set --secret d6:password "
-        "<password>`) or in the environment (D6_PASSWORD)."
+        "d6 password not set. Set it in stack config (`pulumi config set --secret d6:password` "
+        "(it prompts for the password)) or in the environment (D6_PASSWORD)."
     )
 
 
