@@ -39,13 +39,15 @@ from ..exits import EXIT_NOT_AUTHORISED as EXIT_NOT_AUTHORISED
 from ..exits import EXIT_UNREACHABLE as EXIT_UNREACHABLE
 from ..exits import EXIT_USAGE as EXIT_USAGE
 from ..exits import EXIT_VALIDATION as EXIT_VALIDATION
+from ..help_format import TableConsole
 from ..models import ClientIntegrationInfo, parse_id
 from ..settings import resolve_settings
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
-out: Console = Console(highlight=False, soft_wrap=True)
-err: Console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Tables (clients, drift, check-preview) as wide in a pipe as help is (see help_format).
+out: Console = TableConsole(highlight=False, soft_wrap=True)
+err: Console = TableConsole(stderr=True, highlight=False, soft_wrap=True)
 
 BaseUrl = Annotated[
     str | None, typer.Option(help="API root, without /v2 (env D6_BASE_URL).", show_default=False)
