@@ -7,7 +7,9 @@ every option a type placeholder, flags included (``--version <bool>``), as if th
 (typer's ``TyperOption.display_type_rich`` returns the metavar, else the type, whatever the
 option). These command classes render help at :data:`PIPED_WIDTH` columns when stdout is not a
 terminal and neither ``COLUMNS`` nor typer's ``TERMINAL_WIDTH`` says otherwise, and give flags
-an empty metavar. No Pulumi imports; no d6 imports (the emulator's CLI uses it too).
+an empty metavar. :class:`TableConsole` gives the CLI's tables (``clients``, ``drift``,
+``check-preview``) the same width rule, :func:`piped_width`. No Pulumi imports; no d6 imports
+(the emulator's CLI uses it too).
 """
 
 from __future__ import annotations

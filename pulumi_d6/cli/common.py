@@ -6,7 +6,7 @@ Connection settings come from flags, then the ``D6_*`` environment (prefer ``D6_
 
     0 ok · 1 drift found (``drift --exit-code``) · 2 usage or settings · 3 bad credentials ·
     4 school has not authorised · 5 validation failed · 6 d6 unreachable or timed out ·
-    7 any other d6 error
+    7 any other d6 error · 141 the reader closed the pipe early (see ``main``)
 """
 
 from __future__ import annotations
