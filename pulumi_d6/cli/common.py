@@ -6,7 +6,7 @@ Connection settings come from flags, then the ``D6_*`` environment (prefer ``D6_
 
     0 ok · 1 drift found (``drift --exit-code``) · 2 usage or settings · 3 bad credentials ·
     4 school has not authorised · 5 validation failed · 6 d6 unreachable or timed out ·
-    7 any other d6 error
+    7 any other d6 error · 141 the reader closed the pipe early (see ``main``)
 """
 
 from __future__ import annotations
@@ -39,13 +39,15 @@ from ..exits import EXIT_NOT_AUTHORISED as EXIT_NOT_AUTHORISED
 from ..exits import EXIT_UNREACHABLE as EXIT_UNREACHABLE
 from ..exits import EXIT_USAGE as EXIT_USAGE
 from ..exits import EXIT_VALIDATION as EXIT_VALIDATION
+from ..help_format import TableConsole
 from ..models import ClientIntegrationInfo, parse_id
 from ..settings import resolve_settings
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
-out: Console = Console(highlight=False, soft_wrap=True)
-err: Console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Tables (clients, drift, check-preview) as wide in a pipe as help is (see help_format).
+out: Console = TableConsole(highlight=False, soft_wrap=True)
+err: Console = TableConsole(stderr=True, highlight=False, soft_wrap=True)
 
 BaseUrl = Annotated[
     str | None, typer.Option(help="API root, without /v2 (env D6_BASE_URL).", show_default=False)

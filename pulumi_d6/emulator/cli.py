@@ -52,8 +52,9 @@ def emulator(
         typer.Option(
             min=0,
             max=MAX_SEED,
-            help="Create this many schools (ids from 1000), authorised for 8 and 9; added to "
-            "what the database already holds.",
+            help="Make sure schools 1000 .. 1000+N-1 exist, authorised for 8 and 9: on a "
+            "database that already holds state, only what is missing is added (a restart with "
+            "a smaller N keeps the rest; --reset starts over).",
         ),
     ] = 0,
     reset: Annotated[

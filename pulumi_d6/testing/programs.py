@@ -36,7 +36,7 @@ from ruamel.yaml import YAML
 from ..declarations import PROJECT
 from ..integration import RESOURCE_TYPE, IntegrationSpec
 from ..lookup import listing_stand_in
-from ..models import ClientIntegrationInfo, resource_id
+from ..models import ClientIntegrationInfo, parse_id, resource_id
 from ..provider import ClientIntegrationProvider
 from .loops import RunLoops
 
@@ -51,10 +51,12 @@ class InvalidInputsError(ValueError):
 def authorised(
     school_id: int, api_type_id: int, *, active: bool = False, school_name: str = ""
 ) -> ClientIntegrationInfo:
-    """One entry of a fake d6 listing: a school that authorised you for an API type."""
+    """One entry of a fake d6 listing: a school that authorised you for an API type. Ids are
+    refused as the provider refuses them (``InvalidValueError``), so a test cannot stand on a
+    listing d6 could never give."""
     return ClientIntegrationInfo(
-        school_id=school_id,
-        api_type_id=api_type_id,
+        school_id=parse_id(school_id, "school_id"),
+        api_type_id=parse_id(api_type_id, "api_type_id"),
         active=active,
         school_name=school_name or f"School {school_id}",
     )
@@ -297,7 +299,7 @@ def _run(
     stack: str,
     preview: bool,
 ) -> ProgramRun:
-    fake = None if listing is None else list(listing)
+    fake = None if listing is None else _entries(listing)
     recorder = _Recorder(fake or [])
     loops = RunLoops()
     monitor = _Monitor(recorder, loops)
@@ -334,6 +336,18 @@ def _run(
         for name, inputs in recorder.registered
     ]
     return ProgramRun(project, stack, config, integrations, resolved)
+
+
+def _entries(listing: Iterable[Any]) -> list[ClientIntegrationInfo]:
+    """The listing, each entry checked: a plain tuple or dict is refused with what to write."""
+    entries = list(listing)
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, ClientIntegrationInfo):
+            raise TypeError(
+                f"listing[{position}] is a {type(entry).__name__} ({entry!r:.40}), not a listing "
+                "entry: write authorised(school_id, api_type_id) from pulumi_d6.testing"
+            )
+    return entries
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:

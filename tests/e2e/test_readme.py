@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pulumi_d6 import cli
+from pulumi_d6 import D6Client, cli
 from pulumi_d6.emulator import EmulatorServer
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 from pulumi_d6.settings import DEFAULT_BASE_URL, SETTING_KEYS, D6Settings
@@ -116,3 +116,31 @@ def test_the_drift_example_is_real(d6_emulator: RunningEmulator, tmp_path: Path)
     block = README.split("<!-- drift-example -->\n```text\n", 1)[1].split("```", 1)[0]
     shown = block.split("\n", 1)[1]
     assert result.stdout == shown, result.stdout
+
+
+def test_the_emulator_section_points_the_client_at_it(seeded: EmulatorServer) -> None:
+    """A newcomer's first two commands: the export before the emulator starts, then `clients`."""
+    block = README.split("## Emulator", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    export, start, said = block.splitlines()
+    assert start == "pulumi-d6 emulator --seed 50"
+    variables = dict(item.split("=", 1) for item in shlex.split(export)[1:])
+    assert variables["D6_BASE_URL"] == said.rsplit(" ", 1)[1] == "http://127.0.0.1:8787/api"
+    variables["D6_BASE_URL"] = seeded.base_url  # the test's emulator listens on a free port
+    assert (variables["D6_USERNAME"], variables["D6_PASSWORD"]) == (
+        seeded.config.username,
+        seeded.config.password,
+    )
+    result = CliRunner().invoke(cli.app, ["clients", "--json"], env=variables)
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)) == 100  # 50 schools, API types 8 and 9
+
+
+def test_the_d6client_keywords_are_those_of_from_env(seeded: EmulatorServer) -> None:
+    section = README.split("## `D6Client`", 1)[1].split("\n## ", 1)[0]
+    (call,) = re.findall(r"`(D6Client\.from_env\([^`]+\))`", section)
+    call = call.replace("http://127.0.0.1:8787/api", seeded.base_url)
+    with eval(call, {"D6Client": D6Client}) as d6:  # noqa: S307 - the README's own code
+        assert len(list(d6.iter_integrations(school_id=1000))) == 2
+    assert "`D6Client(base_url=...)` is a\n`TypeError`" in section
+    with pytest.raises(TypeError):
+        D6Client(base_url=seeded.base_url)  # type: ignore[call-arg]

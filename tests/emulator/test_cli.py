@@ -463,3 +463,11 @@ def test_version_prints_the_package_version() -> None:
     result = runner.invoke(cli.app, ["--version"])
     assert result.exit_code == 0
     assert result.stdout == f"pulumi-d6 {pulumi_d6.__version__}\n"
+
+
+def test_emulator_seed_help_says_a_restart_only_adds_what_is_missing() -> None:
+    result = runner.invoke(cli.app, ["emulator", "--help"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "on a database that already holds state, only what is missing is added" in text
+    assert "added to what the database already holds" not in text

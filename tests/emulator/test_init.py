@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -298,19 +299,48 @@ def test_the_generated_program_test_passes_in_the_generated_repository(tmp_path:
     assert "2 passed" in done.stdout
 
 
+@pytest.mark.parametrize("extra", [[], ["--activate-all-authorised", "8"]])
 def test_the_readme_testing_example_runs_in_a_generated_repository(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: list[str]
 ) -> None:
+    """As written, whatever activateAllAuthorised the stack file holds (a plain init: none)."""
     readme = (ROOT / "README.md").read_text().split("## Testing your program", 1)[1]
     example = readme.split("```python\n", 1)[1].split("```", 1)[0]
     repo = tmp_path / "estate"
-    args = ["init", str(repo), "--requirement", PIN, "--activate-all-authorised", "9"]
+    args = ["init", str(repo), "--requirement", PIN, *extra]
     assert runner.invoke(cli.app, args, env={}).exit_code == 0
     monkeypatch.chdir(repo)
     names: dict[str, Any] = {}
     exec(compile(example, "README.md", "exec"), names)  # noqa: S102 - the README's own code
     (test,) = [f for name, f in names.items() if name.startswith("test_")]
     test()
+
+
+def test_the_readme_wheel_only_init_pins_the_hosted_wheel_with_its_hash(
+    emu: RunningEmulator, tmp_path: Path
+) -> None:
+    """The README's commands as written, with only a wheel file in the folder (no checkout)."""
+    readme = (ROOT / "README.md").read_text().split("**With only the wheel**", 1)[1]
+    script = readme.split("```sh\n", 1)[1].split("```", 1)[0]
+    wheel = tmp_path / "pulumi_d6-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"a wheel's bytes")
+    (tmp_path / "my-d6" / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "my-d6" / "venv" / "bin" / "pulumi-d6").symlink_to(
+        Path(sys.executable).parent / "pulumi-d6"
+    )
+    env = {**os.environ, "D6_USERNAME": emu.username, "D6_PASSWORD": emu.password}
+    env["D6_BASE_URL"] = emu.base_url
+    done = subprocess.run(
+        ["bash", "-euc", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    digest = hashlib.sha256(b"a wheel's bytes").hexdigest()
+    pin = (tmp_path / "my-d6" / "requirements.txt").read_text().splitlines()
+    assert (
+        f"pulumi-d6 @ https://files.example.org/d6/pulumi_d6-0.1.0-py3-none-any.whl#sha256={digest}"
+    ) in pin
+    assert "local only" not in done.stdout + done.stderr
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ import pytest
 from pulumi.output import Unknown
 
 from pulumi_d6 import ClientIntegration, ClientIntegrationProvider
+from pulumi_d6.errors import InvalidValueError
 from pulumi_d6.testing import InvalidInputsError, authorised, run_program, run_project
 
 PASSWORD = "Mocks-Env-Pw-2290"
@@ -358,3 +359,30 @@ def _resolved(value: Any) -> asyncio.Future[Any]:
     future: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
     future.set_result(value)
     return future
+
+
+def test_a_listing_entry_that_is_not_authorised_says_what_to_write() -> None:
+    bad: Any = [authorised(1000, 8), (1, 2)]
+    with pytest.raises(
+        TypeError,
+        match=r"^listing\[1\] is a tuple \(\(1, 2\)\), not a listing entry: write "
+        r"authorised\(school_id, api_type_id\) from pulumi_d6.testing$",
+    ):
+        run_program(lambda: None, listing=bad)
+
+
+@pytest.mark.parametrize(
+    ("school_id", "api_type_id", "message"),
+    [
+        (-1, 9, "school_id must be a whole number greater than 0, got -1"),
+        (0, 9, "school_id must be a whole number greater than 0, got 0"),
+        (1000, 2**53, "api_type_id must be a whole number greater than 0 and below 2**53"),
+        (1000, True, "api_type_id must be a whole number greater than 0, got a boolean (true)"),
+    ],
+)
+def test_authorised_refuses_ids_as_the_provider_does(
+    school_id: Any, api_type_id: Any, message: str
+) -> None:
+    with pytest.raises(InvalidValueError) as raised:
+        authorised(school_id, api_type_id)
+    assert str(raised.value).startswith(message)
