@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 
 from .errors import ResourceError
-from .settings import DEFAULT_MAX_DEACTIVATIONS, SETTING_KEYS, D6Settings
+from .settings import DEFAULT_MAX_DEACTIVATIONS, MAX_DEACTIVATIONS_KEY, D6Settings
 
 
 class DeactivationRefused(ResourceError):
@@ -68,7 +68,7 @@ class DeactivationBudget:
 
 def _where(source: str, limit: int | None, suggestion: int) -> tuple[str, str]:
     """What set the limit in force, and how to raise it in that same place."""
-    key = next(k for k in SETTING_KEYS if k.field == "max_deactivations")
+    key = MAX_DEACTIVATIONS_KEY
     in_stack = f"pulumi config set {key.stack_key} {suggestion}"
     if source == key.stack_key:
         return f"stack config {key.stack_key} = {limit}", f"in the stack file: {in_stack}"

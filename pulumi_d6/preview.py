@@ -31,18 +31,18 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidValueError, excerpt, shown
+from .integration import RESOURCE_TYPE
 from .models import ClientIntegrationInfo
-from .settings import parse_max_deactivations
+from .settings import DEFAULT_MAX_DEACTIVATIONS, MAX_DEACTIVATIONS_KEY, parse_max_deactivations
 
-RESOURCE_TYPE = "pulumi-python:dynamic/d6:ClientIntegration"
-DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
+DYNAMIC_TYPE_PREFIX = RESOURCE_TYPE.split("/")[0]  # "pulumi-python:dynamic"
 PROVIDER_REFERENCE = ("pulumi_d6.provider", "ClientIntegrationProvider")
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """Pulumi's sentinel for a value not known until apply (``plugin.UnknownStringValue``)."""
 SECRET_SHOWN = "[secret]"  # noqa: S105 - how Pulumi prints a secret, not a secret
-BUDGET_KEY = "d6:maxDeactivations"
-BUDGET_ENV = "D6_MAX_DEACTIVATIONS"
-DEFAULT_LIMIT = 10
+BUDGET_KEY = MAX_DEACTIVATIONS_KEY.stack_key
+BUDGET_ENV = MAX_DEACTIVATIONS_KEY.env_var
+DEFAULT_LIMIT = DEFAULT_MAX_DEACTIVATIONS
 _URN_PREFIX = "urn:pulumi:"
 
 

@@ -61,7 +61,7 @@ from .errors import (
 from .integration import FLAG_DEFAULTS, ID_FIELDS, IntegrationSpec
 from .logs import configure_from_env
 from .models import ClientIntegrationInfo, StateChange, parse_flag, parse_id
-from .settings import D6Settings, resolve_settings, stack_config_of
+from .settings import resolve_settings, stack_config_of
 
 log: logging.Logger = logging.getLogger("pulumi_d6.provider")
 
@@ -207,14 +207,11 @@ class ClientIntegrationProvider(ResourceProvider):
     def _connection(self) -> _Connection:
         with _CONNECT_LOCK:
             if self._connected is None:
-                settings = self._settings()
+                settings = resolve_settings(config=self._config, env=os.environ)
                 client = D6Client(settings)
                 budget = DeactivationBudget.of(settings)
                 self._connected = _Connection(client, BulkReader(client), budget)
             return self._connected
-
-    def _settings(self) -> D6Settings:
-        return resolve_settings(config=self._config, env=os.environ)
 
     def _create_inactive(self, want: IntegrationSpec) -> ClientIntegrationInfo | None:
         """A create with ``active: false`` (exclusive mode makes thousands): look first.

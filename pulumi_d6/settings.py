@@ -57,6 +57,8 @@ SETTING_KEYS: tuple[SettingKey, ...] = (
 )
 DEFAULT_MAX_DEACTIVATIONS = 10
 _BY_FIELD = {k.field: k for k in SETTING_KEYS}
+MAX_DEACTIVATIONS_KEY = _BY_FIELD["max_deactivations"]
+"""The budget's stack key and variable: named by the budget's messages and ``check-preview``."""
 
 
 def is_loopback_host(host: str) -> bool:

@@ -27,7 +27,7 @@ from pulumi_d6.declarations import from_stack_config, plan
 from pulumi_d6.emulator.admin import EmulatorAdmin
 from pulumi_d6.errors import D6Error
 from pulumi_d6.resource import SECRET_OUTPUTS
-from pulumi_d6.settings import resolve_settings
+from pulumi_d6.settings import resolve_settings, stack_file_settings
 from pulumi_d6.stackfile import load_config, project_name
 from pulumi_d6.testing.engine import (
     CheckFailed,
@@ -80,13 +80,7 @@ class Stack:
         ``secure:`` values need the CLI to decrypt; the demo's password comes from the
         environment, as ``make demo`` with the CLI passes it.
         """
-        config = {
-            key: json.dumps(value) if isinstance(value, bool) else str(value)
-            for key, value in self.config.items()
-            if key.startswith("d6:") and not isinstance(value, Mapping)
-        }
-        config["d6:baseUrl"] = base_url
-        return config
+        return {**stack_file_settings(self.config, str(self.file)), "d6:baseUrl": base_url}
 
 
 def planned(stack: Stack, client: D6Client) -> list[Planned]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -42,6 +43,7 @@ from ..exits import EXIT_VALIDATION as EXIT_VALIDATION
 from ..help_format import TableConsole
 from ..models import ClientIntegrationInfo, parse_id
 from ..settings import resolve_settings
+from ..stackfile import stack_project
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -158,3 +160,12 @@ def fetch(
             items.append(item)
             status.update(f"Fetching client integrations from d6... {len(items)} so far")
     return items
+
+
+def stack_file_project(stack_file: Path, config: Mapping[str, Any]) -> str:
+    """The project whose keys ``stack_file`` holds (``stackfile.stack_project``), saying on
+    stderr when it was inferred from the file's own keys."""
+    namespace, note = stack_project(stack_file, dict(config))
+    if note:
+        err.print(f"note: {escape(note)}")
+    return namespace

@@ -6,10 +6,9 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from ..drift import (
@@ -25,7 +24,7 @@ from ..drift import (
     to_markdown,
 )
 from ..settings import stack_file_settings
-from ..stackfile import load_config, stack_project
+from ..stackfile import load_config
 from .common import (
     EXIT_DRIFT,
     EXIT_USAGE,
@@ -33,13 +32,13 @@ from .common import (
     BaseUrl,
     Password,
     Username,
-    err,
     errors_to_exit_codes,
     fail,
     fetch,
     flowing_help,
     make_client,
     out,
+    stack_file_project,
 )
 
 
@@ -113,7 +112,7 @@ def drift(
         failing_categories = parse_fail_on(fail_on)
         if stack_config is not None:
             config = load_config(stack_config)
-            namespace = project or _project(stack_config, config)
+            namespace = project or stack_file_project(stack_config, config)
             settings = stack_file_settings(config, str(stack_config))
             client = make_client(base_url, username, password, api_version, config=settings)
             live = fetch(client, None, None)
@@ -134,13 +133,6 @@ def drift(
         _print_tables(report)
     if exit_code and report.failing(failing_categories):
         raise typer.Exit(EXIT_DRIFT)
-
-
-def _project(stack_config: Path, config: dict[str, Any]) -> str:
-    namespace, note = stack_project(stack_config, config)
-    if note:
-        err.print(f"note: {escape(note)}")
-    return namespace
 
 
 def _print_tables(report: DriftReport) -> None:

@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from ..codegen import render_python, render_yaml
 from ..errors import NotAuthorisedError
-from ..stackfile import load_config, merge_integrations, project_name, stack_project
+from ..stackfile import load_config, merge_integrations, project_name
 from .common import (
     EXIT_NOT_AUTHORISED,
     ApiVersion,
@@ -25,13 +24,13 @@ from .common import (
     TypeArg,
     TypeFilter,
     Username,
-    err,
     errors_to_exit_codes,
     fail,
     fetch,
     flowing_help,
     make_client,
     out,
+    stack_file_project,
 )
 
 
@@ -125,10 +124,7 @@ def _project(write: Path | None) -> str:
     """From Pulumi.yaml beside the stack file (or here); a lone stack file's own keys."""
     if write is None or not write.exists():
         return project_name(write.parent if write else Path.cwd())
-    namespace, note = stack_project(write, load_config(write))
-    if note:
-        err.print(f"note: {escape(note)}")
-    return namespace
+    return stack_file_project(write, load_config(write))
 
 
 def _change(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -18,6 +18,7 @@ from ..preview import (
     read_digest,
     resolve_limit,
 )
+from ..settings import stack_file_settings
 from ..stackfile import load_config, read_text
 from .common import (
     EXIT_DRIFT,
@@ -100,7 +101,7 @@ def check_preview(
         text = sys.stdin.read() if file == "-" else read_text(Path(file))
         planned = planned_deactivations(read_digest(text, where), where)
         if live and planned:
-            settings = _d6_settings(config or {})
+            settings = stack_file_settings(config or {}, str(stack_config))
             client = make_client(base_url, username, password, api_version, config=settings)
             planned = only_active_now(planned, fetch(client, None, None))
     check = PreviewCheck(tuple(planned), limit, live_checked=live)
@@ -112,12 +113,6 @@ def check_preview(
         _print_table(check)
     if not check.within_limit:
         raise typer.Exit(EXIT_OVER_LIMIT)
-
-
-def _d6_settings(config: dict[str, Any]) -> dict[str, str]:
-    """The stack file's plain ``d6:*`` connection values (a ``secure:`` one is a mapping)."""
-    plain = {k: v for k, v in config.items() if k.startswith("d6:")}
-    return {k: str(v) for k, v in plain.items() if type(v) in (str, int)}
 
 
 def _print_table(check: PreviewCheck) -> None:
