@@ -12,7 +12,8 @@ from typing import Any
 import requests
 
 from ..models import ClientIntegrationInfo
-from .shapes import Health, LogCount, LogEntry, PendingFault, RequestLogSnapshot
+from .requestlog import LogCount, LogEntry, RequestLogSnapshot
+from .shapes import Health, PendingFault
 
 __all__ = [
     "EmulatorAdmin",

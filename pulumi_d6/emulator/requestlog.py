@@ -8,16 +8,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
-from typing import Any
+
+from typing_extensions import TypedDict  # pydantic documents these (admin routes) before 3.12
 
 MAX_ENTRIES = 10_000
 MAX_COUNTERS = 1_000  # distinct (method, route, status); unknown paths are routes of their own
 OTHER_ROUTES = "(other routes)"
 
 
-@dataclass(frozen=True)
-class Entry:
+class LogEntry(TypedDict):
     method: str
     route: str
     path: str
@@ -27,17 +26,38 @@ class Entry:
     at: float
 
 
+class LogCount(TypedDict):
+    method: str
+    route: str
+    status: int
+    count: int
+
+
+class RequestLogSnapshot(TypedDict):
+    total: int
+    counts: list[LogCount]
+    entries: list[LogEntry]
+
+
 class RequestLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: list[Entry] = []
+        self._entries: list[LogEntry] = []
         self._counts: Counter[tuple[str, str, int]] = Counter()
         self._total = 0
 
     def record(
         self, method: str, route: str, path: str, query: str, status: int, fault: str | None
     ) -> None:
-        entry = Entry(method, route, path, query, status, fault, time.time())
+        entry = LogEntry(
+            method=method,
+            route=route,
+            path=path,
+            query=query,
+            status=status,
+            fault=fault,
+            at=time.time(),
+        )
         with self._lock:
             self._total += 1
             key = (method, route, status)
@@ -54,11 +74,11 @@ class RequestLog:
             self._counts.clear()
             self._total = 0
 
-    def snapshot(self, last: int = 100) -> dict[str, Any]:
+    def snapshot(self, last: int = 100) -> RequestLogSnapshot:
         with self._lock:
             counts = [
-                {"method": m, "route": r, "status": s, "count": n}
+                LogCount(method=m, route=r, status=s, count=n)
                 for (m, r, s), n in sorted(self._counts.items())
             ]
-            entries = [asdict(e) for e in self._entries[-last:]] if last > 0 else []
-            return {"total": self._total, "counts": counts, "entries": entries}
+            entries = [LogEntry(**e) for e in self._entries[-last:]] if last > 0 else []
+            return RequestLogSnapshot(total=self._total, counts=counts, entries=entries)

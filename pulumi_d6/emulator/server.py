@@ -149,7 +149,7 @@ class EmulatorServer:
         self._server.should_exit = True
 
     def stop(self) -> None:
-        self._server.should_exit = True
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._socket.close()

@@ -208,29 +208,6 @@ class Done(TypedDict):
     status: str
 
 
-class LogCount(TypedDict):
-    method: str
-    route: str
-    status: int
-    count: int
-
-
-class LogEntry(TypedDict):
-    method: str
-    route: str
-    path: str
-    query: str
-    status: int
-    fault: str | None
-    at: float
-
-
-class RequestLogSnapshot(TypedDict):
-    total: int
-    counts: list[LogCount]
-    entries: list[LogEntry]
-
-
 class PendingFault(TypedDict):
     kind: str
     route: str

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from ..faults import Fault
 from ..openapi import TOO_LARGE, Responses
+from ..requestlog import RequestLogSnapshot
 from ..runtime import emulator_of
 from ..shapes import (
     AuthoriseBody,
@@ -22,7 +23,6 @@ from ..shapes import (
     Health,
     LastEntries,
     PendingFault,
-    RequestLogSnapshot,
     ResetBody,
     Revoked,
     StateBody,
@@ -154,7 +154,7 @@ def clear_faults(request: Request) -> Done:
 def requests_log(
     request: Request, last: Annotated[LastEntries, Query()] = 100
 ) -> RequestLogSnapshot:
-    return emulator_of(request).log.snapshot(last)  # type: ignore[return-value]
+    return emulator_of(request).log.snapshot(last)
 
 
 @router.delete("/requests", operation_id="emulatorClearRequestLog")
