@@ -35,6 +35,18 @@ _REPR.maxlist = _REPR.maxdict = _REPR.maxtuple = _REPR.maxset = 4
 _REPR.maxlevel = 3
 
 
+def not_authorised_message(
+    school_id: int, api_type_id: int, retry: str, d6_said: str | None = None
+) -> str:
+    """A school that has not authorised the integration, in the user's terms: d6 itself says
+    only "Client has not authorised access". ``retry`` is the command to run once it has."""
+    said = f" (d6: {d6_said})" if d6_said else ""
+    return (
+        f"School {school_id} has not authorised your integration for API type {api_type_id} "
+        f"in d6+ SAMS{said}. Ask the school to authorise it in d6+, then run `{retry}` again."
+    )
+
+
 def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
     """A user value as it may appear in a message: ``repr``-like, one line, at most ``limit`` chars.
 

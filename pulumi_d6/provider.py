@@ -57,6 +57,7 @@ from .errors import (
     ResourceError,
     ServerError,
     SettingsError,
+    not_authorised_message,
 )
 from .integration import FLAG_DEFAULTS, ID_FIELDS, IntegrationSpec
 from .logs import configure_from_env
@@ -308,8 +309,4 @@ class ClientIntegrationProvider(ResourceProvider):
 
 
 def _not_authorised(spec: IntegrationSpec) -> str:
-    return (
-        f"School {spec.school_id} has not authorised your integration for API type "
-        f"{spec.api_type_id} in d6+ SAMS. Ask the school to authorise it in d6+, then run "
-        "`pulumi up` again."
-    )
+    return not_authorised_message(spec.school_id, spec.api_type_id, "pulumi up")

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from ..codegen import render_python, render_yaml
-from ..errors import NotAuthorisedError
+from ..errors import NotAuthorisedError, not_authorised_message
 from ..stackfile import load_config, merge_integrations, project_name
 from .common import (
     EXIT_NOT_AUTHORISED,
@@ -143,13 +143,9 @@ def _change(
             result = client.set_state(school_id, api_type_id, active)
         except NotAuthorisedError as exc:
             # d6 says only "Client has not authorised access": name who, for what, and the fix.
-            fail(
-                EXIT_NOT_AUTHORISED,
-                f"School {school_id} has not authorised your integration for API type "
-                f"{api_type_id} in d6+ SAMS (d6: {exc.message}). Ask the school to authorise "
-                f"it in d6+, then run `pulumi-d6 {command} {school_id} {api_type_id}` again. "
-                "Your credentials are fine.",
-            )
+            retry = f"pulumi-d6 {command} {school_id} {api_type_id}"
+            said = not_authorised_message(school_id, api_type_id, retry, exc.message)
+            fail(EXIT_NOT_AUTHORISED, f"{said} Your credentials are fine.")
     verb = f"{command}d"
     if result.changed:
         out.print(f"{school_id}/{api_type_id}: {verb}")
