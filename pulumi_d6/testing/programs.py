@@ -38,6 +38,7 @@ from ..integration import RESOURCE_TYPE, IntegrationSpec
 from ..lookup import listing_stand_in
 from ..models import ClientIntegrationInfo, parse_id, resource_id
 from ..provider import ClientIntegrationProvider
+from ..resource import ClientIntegration
 from .loops import RunLoops
 
 Listing = Iterable[ClientIntegrationInfo] | None
@@ -119,6 +120,7 @@ class ProgramRun:
     stack: str
     config: dict[str, Any]
     integrations: list[RegisteredIntegration]
+    """Every ``ClientIntegration`` registered, in the order the program created them."""
     exports: dict[str, Any] = field(default_factory=dict)
     """Stack outputs (``pulumi.export``), resolved."""
 
@@ -306,6 +308,7 @@ def _run(
     asyncio.set_event_loop(loops.main)
     exports: dict[str, Any] = {}
     resolved: dict[str, Any] = {}
+    created: list[str] = []
     try:
         pulumi.runtime.set_all_config(
             {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
@@ -323,6 +326,7 @@ def _run(
 
         with (
             mock.patch.object(pulumi, "export", exports.__setitem__),
+            mock.patch.object(ClientIntegration, "__init__", _noting(created)),
             listing_stand_in(fake),
         ):
             wrapped()
@@ -333,9 +337,29 @@ def _run(
         loops.close()
     integrations = [
         RegisteredIntegration(name, inputs, _options(monitor.requests[name]))
-        for name, inputs in recorder.registered
+        for name, inputs in _in_program_order(recorder.registered, created)
     ]
     return ProgramRun(project, stack, config, integrations, resolved)
+
+
+def _noting(created: list[str]) -> Callable[..., None]:
+    """``ClientIntegration.__init__``, noting each resource name as the program creates it."""
+    init = ClientIntegration.__init__
+
+    def noting(self: ClientIntegration, resource_name: str, *args: Any, **kwargs: Any) -> None:
+        created.append(resource_name)
+        init(self, resource_name, *args, **kwargs)
+
+    return noting
+
+
+def _in_program_order(
+    registered: list[tuple[str, dict[str, Any]]], created: list[str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Registrations in the order the program created them: the engine registers resources
+    from worker threads, so the order they arrive in varies from run to run."""
+    position = {name: index for index, name in enumerate(created)}
+    return sorted(registered, key=lambda item: position.get(item[0], len(position)))
 
 
 def _entries(listing: Iterable[Any]) -> list[ClientIntegrationInfo]:

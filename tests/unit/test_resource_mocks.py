@@ -233,6 +233,19 @@ def test_run_program_reports_options_and_exports_of_a_function() -> None:
     assert run.exports == {"ids": ["1000/8"]}
 
 
+def test_integrations_come_back_in_the_order_the_program_created_them() -> None:
+    """The engine registers from worker threads; a test comparing lists must not be flaky."""
+    schools = list(range(1060, 1000, -1))
+
+    def program() -> None:
+        for school in schools:
+            ClientIntegration(f"school-{school}", school_id=school, api_type_id=8)
+
+    for _ in range(3):
+        run = run_program(program)
+        assert [i.name for i in run.integrations] == [f"school-{s}" for s in schools]
+
+
 # ---------------------------------------- what a newcomer tripped on (bare keys, checks, outputs)
 
 
