@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..settings import is_loopback_host
 from .faults import Fault, FaultKind
@@ -45,8 +46,12 @@ _HTML_PAGE = (
 )
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(StarletteHTTPException):
+    """An HTTP error, so that a route reading its body (FastAPI turns any other exception there
+    into 400 "error parsing the body") answers 413 like every other route."""
+
+    def __init__(self) -> None:
+        super().__init__(413, TOO_LARGE)
 
 
 class EmulatorMiddleware:
