@@ -17,6 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 from importlib import metadata
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +26,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from .errors import InvalidValueError, shown
-from .settings import without_userinfo
+from .settings import is_loopback_host, without_userinfo
 
 DISTRIBUTION = "pulumi-d6"
 LOCAL_ONLY = "# local only"
@@ -49,7 +50,6 @@ INDEX_NOTE = (
 )
 _SPEC_CHARS = 300
 _PLACEHOLDER = re.compile(r"<[A-Za-z][\w-]*>")
-_LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0)(:\d*)?$", re.I)
 _SAFE_SCHEMES = frozenset({"https", "ssh"})
 _UNKNOWN = "EDIT ME: replace this line with where CI installs pulumi-d6 from (see above)"
 """A line pip refuses, for a source nobody can tell: never a bare name an index could serve."""
@@ -181,8 +181,7 @@ def _classified(line: str, url: str) -> Pin:
     marked local (shown whole in ``why``: a cut URL would not say which one it is)."""
     parts = urlsplit(_without_vcs(url))
     scheme = parts.scheme.lower()
-    host = parts.netloc.rpartition("@")[2]
-    loopback = bool(_LOOPBACK.match(host))
+    loopback = _this_machine(parts.hostname or "")
     if scheme in _SAFE_SCHEMES and not loopback:
         return Pin(line)
     if scheme in ("", "file"):
@@ -192,6 +191,15 @@ def _classified(line: str, url: str) -> Pin:
     else:
         where = f"a {scheme}:// URL"
     return Pin(line, local=True, why=f"{where} ({without_userinfo(url)})")
+
+
+def _this_machine(host: str) -> bool:
+    """A loopback host, or an unspecified address (``0.0.0.0``: a server's "every interface",
+    as a URL this machine)."""
+    try:
+        return is_loopback_host(host) or ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def _as_given(spec: str) -> str:

@@ -66,14 +66,19 @@ def _yaml_problem(exc: YAMLError) -> str:
 
 def project_name(directory: Path, default: str = PROJECT) -> str:
     """The ``name`` in ``directory/Pulumi.yaml``: the namespace of the root program's config."""
-    path = directory / "Pulumi.yaml"
-    if not path.exists():
+    if not (directory / "Pulumi.yaml").exists():
         return default
+    return str(load_project(directory)["name"])
+
+
+def load_project(directory: Path) -> dict[str, Any]:
+    """``directory/Pulumi.yaml`` as plain values; it must name its project."""
+    path = directory / "Pulumi.yaml"
     data = _parse(path, read_text(path), YAML(typ="safe"))
     name = data.get("name") if isinstance(data, dict) else None
-    if not isinstance(name, str) or not name:
+    if not isinstance(data, dict) or not isinstance(name, str) or not name:
         raise StackFileError(f"{path}: has no project name")
-    return name
+    return {str(k): v for k, v in data.items()}
 
 
 def stack_project(

@@ -31,7 +31,6 @@ from unittest import mock
 import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime.mocks import MockMonitor
-from ruamel.yaml import YAML
 
 from ..declarations import PROJECT
 from ..integration import RESOURCE_TYPE, IntegrationSpec
@@ -39,6 +38,7 @@ from ..lookup import listing_stand_in
 from ..models import ClientIntegrationInfo, parse_id, resource_id
 from ..provider import ClientIntegrationProvider
 from ..resource import ClientIntegration
+from ..stackfile import load_config, load_project
 from .loops import RunLoops
 
 Listing = Iterable[ClientIntegrationInfo] | None
@@ -179,9 +179,12 @@ def run_project(
     stack file).
     """
     folder = Path(directory).resolve()
-    project_file = _load_yaml(folder / "Pulumi.yaml")
-    stack_file = _load_yaml(folder / f"Pulumi.{stack}.yaml")
-    stack_config = stack_file.get("config") or {}
+    if not (folder / "Pulumi.yaml").is_file():
+        raise FileNotFoundError(
+            f"{folder / 'Pulumi.yaml'} does not exist: is this a Pulumi project?"
+        )
+    project_file = load_project(folder)
+    stack_config = load_config(folder / f"Pulumi.{stack}.yaml")
     name = str(project_file["name"])
     values = _namespaced(
         {
@@ -372,16 +375,6 @@ def _entries(listing: Iterable[Any]) -> list[ClientIntegrationInfo]:
                 "entry: write authorised(school_id, api_type_id) from pulumi_d6.testing"
             )
     return entries
-
-
-def _load_yaml(path: Path) -> dict[str, Any]:
-    try:
-        loaded = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} does not exist: is this a Pulumi project?") from None
-    if not isinstance(loaded, dict):
-        raise ValueError(f"{path} is not a Pulumi project or stack file (not a mapping)")
-    return loaded
 
 
 @contextmanager

@@ -145,6 +145,35 @@ def test_a_source_only_this_machine_has_is_marked_local_only(
     )
 
 
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost",
+        "LocalHost:8443",
+        "127.1.2.3",
+        "[::1]:8443",
+        "0.0.0.0:80",
+        "[::]",
+        "u:p@127.0.0.1",
+    ],
+)
+def test_every_form_of_this_machine_is_a_loopback_url(
+    monkeypatch: pytest.MonkeyPatch, host: str
+) -> None:
+    pin = pinned(monkeypatch, {"url": f"https://{host}/pulumi-d6.git", "vcs_info": GIT})
+    assert pin.local
+    assert pin.why.startswith("a loopback URL, this machine only (https://")
+    assert "u:p@" not in pin.why, "credentials in the URL are not echoed"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1.example.com", "localhost.acme.dev", "[2001:db8::1]"])
+def test_a_host_that_only_looks_local_is_installable(
+    monkeypatch: pytest.MonkeyPatch, host: str
+) -> None:
+    pin = pinned(monkeypatch, {"url": f"https://{host}/pulumi-d6.git", "vcs_info": GIT})
+    assert not pin.local, pin.why
+
+
 def test_the_local_source_is_named_whole_never_cut(monkeypatch: pytest.MonkeyPatch) -> None:
     url = "http://127.0.0.1:8123/" + "a/" * 60 + "pulumi_d6-0.1.0-py3-none-any.whl"
     pin = pinned(monkeypatch, {"url": url, "archive_info": {"hashes": {"sha256": "f" * 64}}})

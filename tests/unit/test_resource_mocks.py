@@ -17,6 +17,7 @@ from pulumi.output import Unknown
 
 from pulumi_d6 import ClientIntegration, ClientIntegrationProvider
 from pulumi_d6.errors import InvalidValueError
+from pulumi_d6.stackfile import StackFileError
 from pulumi_d6.testing import InvalidInputsError, authorised, run_program, run_project
 
 PASSWORD = "Mocks-Env-Pw-2290"
@@ -210,6 +211,17 @@ def test_named_says_what_was_registered(user_project: Path) -> None:
 def test_run_project_says_when_the_folder_is_not_a_project(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"Pulumi\.yaml does not exist: is this a Pulumi"):
         run_project(tmp_path, "prod")
+
+
+def test_run_project_reads_the_files_as_the_cli_tools_do(user_project: Path) -> None:
+    with pytest.raises(StackFileError, match=r"Pulumi\.dev\.yaml: no such file"):
+        run_project(user_project, "dev")
+    (user_project / "Pulumi.prod.yaml").write_text("config: [a]\n")
+    with pytest.raises(StackFileError, match=r"Pulumi\.prod\.yaml: config must be a mapping"):
+        run_project(user_project, "prod")
+    (user_project / "Pulumi.yaml").write_text("runtime: python\n")
+    with pytest.raises(StackFileError, match=r"Pulumi\.yaml: has no project name"):
+        run_project(user_project, "prod")
 
 
 def test_run_program_reports_options_and_exports_of_a_function() -> None:
