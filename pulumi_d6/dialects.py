@@ -20,7 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from .errors import NotFoundError, ValidationFailedError, d6_message
 from .models import ClientIntegrationInfo, Page, StateChange
-from .transport import Transport
+from .transport import Transport, earlier_attempt_may_have_applied
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -188,7 +188,9 @@ def state_change(
         message = d6_message(body).lower()
         if not message.startswith("integration already"):
             raise transport.error_for(response)
-        changed = False
+        # After a retry, "already" may answer this call's own earlier attempt, whose answer was
+        # lost: counted as a change, so the deactivation budget is never given back for one.
+        changed = earlier_attempt_may_have_applied(response)
         if "deactivated" in message:
             active = False
         elif "activated" in message:

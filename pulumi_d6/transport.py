@@ -172,11 +172,21 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: ("<redacted>" if k.lower() in CREDENTIAL_HEADERS else v) for k, v in headers.items()}
 
 
+def _history(response: requests.Response) -> tuple[Any, ...]:
+    retries = getattr(response.raw, "retries", None)
+    return tuple(getattr(retries, "history", ()) or ())
+
+
 def attempts_of(response: requests.Response) -> int:
     """How many attempts urllib3 made for this response (1 when it was not retried)."""
-    retries = getattr(response.raw, "retries", None)
-    history = getattr(retries, "history", ()) or ()
-    return len(history) + 1
+    return len(_history(response)) + 1
+
+
+def earlier_attempt_may_have_applied(response: requests.Response) -> bool:
+    """Whether an earlier attempt of this request may have reached d6 and been applied: its
+    answer was lost (a dropped connection, a timeout) or was a 5xx, which a gateway also sends
+    after d6 applied the change. A 429 was refused before anything happened."""
+    return any(h.error is not None or h.status != 429 for h in _history(response))
 
 
 class D6Auth(requests.auth.AuthBase):
