@@ -27,7 +27,7 @@ from typing import Any
 
 from .declarations import ProgramConfig, declared_and_discovered
 from .declarations import from_stack_config as declared_in
-from .errors import InvalidValueError, excerpt, shown
+from .errors import InvalidValueError, excerpt, printable, shown
 from .integration import RESOURCE_TYPE, IntegrationSpec
 from .models import ClientIntegrationInfo, parse_resource_id
 from .stackfile import StackFileError, read_text
@@ -316,4 +316,4 @@ def _active(value: bool) -> str:
 
 
 def _name(name: str | None) -> str:
-    return excerpt(name, 60) if name and name.strip() else UNKNOWN_NAME
+    return excerpt(printable(name), 60) if name and name.strip() else UNKNOWN_NAME

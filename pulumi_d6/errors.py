@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import reprlib
+import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -26,6 +27,22 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """A one-line, bounded excerpt of a response body for error messages."""
     flat = " ".join(text[: limit * 4].split())  # never split all of a huge body
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+_JOINERS = frozenset("\u200c\u200d")  # invisible, but part of emoji sequences and scripts
+
+
+def printable(text: str) -> str:
+    """Text d6 sends (a school's name) fit for a terminal, a table or a comment in generated
+    YAML or Python: one line, with control characters (terminal escapes, NUL), surrogates,
+    bidirectional overrides and other invisible format characters shown as ``?``."""
+    return "".join(
+        "?"
+        if (unicodedata.category(c) in ("Cc", "Cf", "Cs") and c not in _JOINERS)
+        or (ord(c) & 0xFFFE) == 0xFFFE  # U+FFFE, U+FFFF, ...: never characters
+        else c
+        for c in " ".join(text.split())
+    )
 
 
 _REPR = reprlib.Repr()
@@ -327,5 +344,6 @@ __all__ = [
     "error_from_response",
     "excerpt",
     "method_of",
+    "printable",
     "shown",
 ]
