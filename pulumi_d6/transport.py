@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json as json_module
 import logging
+import math
 import os
 import threading
 import time
@@ -22,7 +23,7 @@ import requests
 from pydantic import SecretStr
 from requests.adapters import HTTPAdapter
 from typing_extensions import Self
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import InvalidHeader, ReadTimeoutError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -89,6 +90,23 @@ class D6Retry(Retry):
         super().sleep(response)
         if self.throttle is not None:
             self.throttle.acquire()
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        """Retry-After as urllib3 reads it (whole seconds or an HTTP date), also in decimal
+        seconds; a value that is neither (``abc``, ``-5``) is ignored and the usual backoff used,
+        where urllib3 would fail the request with InvalidHeader, without retrying it."""
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:
+            value = response.headers.get("Retry-After", "")
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = math.nan
+        if not 0 <= seconds < math.inf:
+            log.debug("ignoring an invalid Retry-After header %r", excerpt(value, 40))
+            return None
+        return min(seconds, self.retry_after_max)
 
     def increment(
         self,
