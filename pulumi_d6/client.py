@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from typing_extensions import TypedDict, Unpack
 
 from .dialects import Dialect, Listing, V1Api, V2Api
-from .models import ClientIntegrationInfo, StateChange
+from .models import ClientIntegrationInfo, StateChange, parse_id
 from .settings import D6Settings, resolve_settings
 from .transport import Transport
 
@@ -109,6 +109,8 @@ class D6Client:
         v2 asks for ``max_allowed_limit`` records per page after the first (unless
         ``page_size`` is given), so a long listing takes as few requests as the server allows.
         """
+        school_id = None if school_id is None else parse_id(school_id, "school_id")
+        api_type_id = None if api_type_id is None else parse_id(api_type_id, "api_type_id")
         query = Listing(school_id, api_type_id, page_size, reverse_order)
         for record in self._api.records(query):
             if school_id is not None and record.school_id != school_id:
@@ -136,9 +138,12 @@ class D6Client:
 
         "Integration already activated/deactivated" is not an error: it comes back as
         ``changed=False``. A school that has not authorised you raises
-        :class:`~pulumi_d6.errors.NotAuthorisedError`.
+        :class:`~pulumi_d6.errors.NotAuthorisedError`. An id that is not a whole number
+        greater than 0 (``-1``, ``True``, ``"1000/../1001"``) raises
+        :class:`~pulumi_d6.errors.InvalidValueError` before anything is sent.
         """
-        return self._api.set_state(school_id, api_type_id, active)
+        school = parse_id(school_id, "school_id")
+        return self._api.set_state(school, parse_id(api_type_id, "api_type_id"), active)
 
     def activate(self, school_id: int, api_type_id: int) -> StateChange:
         return self.set_state(school_id, api_type_id, True)
