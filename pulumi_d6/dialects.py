@@ -182,6 +182,9 @@ def state_change(
     if 200 <= status < 300:
         parse = transport.expect_json if body_required else transport.optional_json
         body = parse(response)
+        if isinstance(body, Mapping) and body.get("success") is False:
+            # Whether d6 applied it is unknown (the provider reads the live state back).
+            raise transport.invalid(response, "a success status with a body that says it failed")
         changed = True
     elif status == 400:
         body = transport.optional_json(response)
