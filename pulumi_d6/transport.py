@@ -389,8 +389,8 @@ def _root_reason(exc: BaseException) -> str:
         if isinstance(current, OSError) and current.strerror:
             return excerpt(current.strerror, 160)
         nested = getattr(current, "reason", None) or current.__cause__
-        if nested is None and current.args and isinstance(current.args[0], BaseException):
-            nested = current.args[0]
+        if nested is None:  # ProtocolError("Connection aborted.", RemoteDisconnected(...))
+            nested = next((a for a in current.args if isinstance(a, BaseException)), None)
         if not isinstance(nested, BaseException):
             break
         current = nested

@@ -136,6 +136,17 @@ def test_a_dropped_connection_is_retried(d6_emulator: RunningEmulator) -> None:
     assert client_for(d6_emulator).activate(1000, 9).changed is True
 
 
+def test_connections_dropped_until_the_retries_run_out_say_so_plainly(
+    d6_emulator: RunningEmulator,
+) -> None:
+    d6_emulator.admin.inject("drop", route=V2, method="GET", count=2)
+    with pytest.raises(errors.D6ConnectionError) as dropped:
+        client_for(d6_emulator, max_retries=1).list_integrations()
+    text = str(dropped.value)
+    assert "after 2 attempt(s): Remote end closed connection without response; " in text
+    assert "RemoteDisconnected" not in text, "the OS's words, not the transport's classes"
+
+
 def test_a_read_timeout_is_retried_then_reported(d6_emulator: RunningEmulator) -> None:
     d6_emulator.admin.inject("delay", delay_seconds=1.0, count=2, route=V2)
     with pytest.raises(errors.D6TimeoutError, match=r"no answer within d6:timeoutSeconds=0\.3s"):
