@@ -89,7 +89,7 @@ class V2Api:
                 del params["limit"]
                 response = t.request("GET", V2_INTEGRATIONS, params=params)
             page = _parsed(
-                Page, t.success_json(response), response, "a page of client integrations"
+                t, Page, t.success_json(response), response, "a page of client integrations"
             )
             if page.meta.max_allowed_limit and page_size is None:
                 self._max_page_size = page.meta.max_allowed_limit
@@ -149,7 +149,7 @@ class V1Api:
         if not isinstance(items, list):
             raise t.invalid(response, "expected a JSON array of clients")
         for item in items:
-            yield _parsed(ClientIntegrationInfo, item, response, "a list of clients")
+            yield _parsed(t, ClientIntegrationInfo, item, response, "a list of clients")
 
     def set_state(self, school_id: int, api_type_id: int, active: bool) -> StateChange:
         body = {"api_type_id": api_type_id, "state": 1 if active else 0}
@@ -160,12 +160,14 @@ class V1Api:
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def _parsed(model: type[Model], body: Any, response: requests.Response, what: str) -> Model:
+def _parsed(
+    transport: Transport, model: type[Model], body: Any, response: requests.Response, what: str
+) -> Model:
     try:
         return model.model_validate(body)
     except PydanticValidationError as exc:
         problems = exc.error_count()
-    raise Transport.invalid(response, f"not {what} ({problems} problems)")
+    raise transport.invalid(response, f"not {what} ({problems} problems)")
 
 
 def state_change(

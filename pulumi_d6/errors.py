@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import reprlib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from typing_extensions import NotRequired, Unpack
@@ -264,15 +264,17 @@ def error_from_response(
     credentials_hint: str,
     max_retries: int,
     credentials_fix: str,
+    scrub: Callable[[str], str] = str,
 ) -> APIError:
     """The typed error for an error status, with d6's own message when it sent JSON.
 
     One flat mapping, kept apart from sending (as openai-python's ``_make_status_error``).
     ``credentials_hint`` says where the credentials came from, never what they are;
-    ``credentials_fix`` where to correct them.
+    ``credentials_fix`` where to correct them. ``scrub`` cleans the body before any of it is
+    quoted (a server that echoes the request's headers echoes the password).
     """
     status = response.status_code
-    text = response.text
+    text = scrub(response.text)
     try:
         body: Any = json.loads(text) if text.strip() else None
     except ValueError:

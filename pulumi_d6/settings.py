@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -232,16 +233,20 @@ class D6Settings(BaseModel):
         return min(10.0, self.timeout_seconds)
 
     def scrub(self, text: str) -> str:
-        """``text`` with the password replaced by ``***``, raw, URL-encoded or base64-encoded.
+        """``text`` with the password replaced by ``***``, raw, JSON-quoted, URL-encoded or
+        base64-encoded.
 
-        A safety net for text that did not come from us (a transport library's error): the
-        password should never be in it, and if it ever is, it must not travel on.
+        A safety net for text that did not come from us (a transport library's error, a body
+        the server answered with): the password should never be in it, and if it ever is, it
+        must not travel on.
         """
         secret = self.password.get_secret_value()
         if len(secret) < 3:  # too short to tell apart from ordinary text
             return text
         forms = {
             secret,
+            json.dumps(secret)[1:-1],  # as a JSON body would quote it
+            json.dumps(secret, ensure_ascii=False)[1:-1],
             quote(secret, safe=""),
             quote_plus(secret),
             base64.b64encode(secret.encode("utf-8", "replace")).decode(),

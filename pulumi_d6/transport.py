@@ -296,6 +296,7 @@ class Transport:
             credentials_hint=self.settings.describe_credentials(),
             credentials_fix=self.settings.how_to_correct_credentials(),
             max_retries=self.settings.max_retries,
+            scrub=self.settings.scrub,
         )
 
     def success_json(self, response: requests.Response) -> Any:
@@ -321,14 +322,16 @@ class Transport:
             error = self.invalid(response, f"{kind} where JSON was expected")
         raise error
 
-    @staticmethod
-    def invalid(response: requests.Response, what: str) -> InvalidResponseError:
+    def invalid(self, response: requests.Response, what: str) -> InvalidResponseError:
+        """An answer that is not what the API documents, quoting its start (the password
+        scrubbed out, should the server echo the request's headers)."""
+        text = self.settings.scrub(response.text)
         return InvalidResponseError(
-            f"{what}: {excerpt(response.text)!r}" if response.text.strip() else what,
+            self.settings.scrub(f"{what}: {excerpt(text)!r}" if text.strip() else what),
             status=response.status_code,
             method=method_of(response),
             url=response.url,
-            body_excerpt=excerpt(response.text),
+            body_excerpt=excerpt(text),
         )
 
     # ------------------------------------------------------------- no answer

@@ -13,6 +13,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @contextmanager
@@ -30,6 +31,40 @@ def refusing_server() -> Iterator[str]:
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         yield f"http://127.0.0.1:{held.getsockname()[1]}/api"
+
+
+@contextmanager
+def echoing_server(status: int, content_type: str, body: str) -> Iterator[str]:
+    """A base URL whose every answer is ``status`` with ``body``, where ``{headers}`` becomes the
+    request's d6 headers, credentials included (as a debug error page shows them)."""
+
+    class Echo(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            shown = ", ".join(
+                f"{name}: {value}"
+                for name, value in self.headers.items()
+                if name.lower().startswith("http-x-")
+            )
+            data = body.replace("{headers}", shown).encode("latin-1")
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_PATCH = do_POST = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 class StallingProxy:

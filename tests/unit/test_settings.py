@@ -217,6 +217,12 @@ def test_scrub_replaces_every_form_of_the_password() -> None:
     assert settings.scrub(text) == "raw ***, quoted ***, plus ***, b64 ***"
 
 
+def test_scrub_replaces_the_password_as_a_json_body_quotes_it() -> None:
+    settings = resolve_settings(env={"D6_USERNAME": "u", "D6_PASSWORD": 'q"b\\é'})
+    text = '{"message": "bad q\\"b\\\\\\u00e9", "echo": "q\\"b\\\\é"}'
+    assert settings.scrub(text) == '{"message": "bad ***", "echo": "***"}'
+
+
 def test_unknown_setting_names_are_bounded() -> None:
     with pytest.raises(SettingsError) as err:
         resolve_settings({"x" * 10_000: 1}, env=ENV_CREDS)
