@@ -104,7 +104,7 @@ class D6Client:
         page_size: int | None = None,
         reverse_order: bool = False,
     ) -> Iterator[ClientIntegrationInfo]:
-        """Every authorised integration, optionally filtered, across all pages.
+        """Every authorised integration, optionally filtered, across all pages, each once.
 
         v2 asks for ``max_allowed_limit`` records per page after the first (unless
         ``page_size`` is given), so a long listing takes as few requests as the server allows.
@@ -112,11 +112,15 @@ class D6Client:
         school_id = None if school_id is None else parse_id(school_id, "school_id")
         api_type_id = None if api_type_id is None else parse_id(api_type_id, "api_type_id")
         query = Listing(school_id, api_type_id, page_size, reverse_order)
+        seen: set[tuple[int, int]] = set()
         for record in self._api.records(query):
             if school_id is not None and record.school_id != school_id:
                 continue
             if api_type_id is not None and record.api_type_id != api_type_id:
                 continue
+            if record.key in seen:  # listed again (pages that shifted while being read)
+                continue
+            seen.add(record.key)
             yield record
 
     def list_integrations(
