@@ -209,6 +209,14 @@ def state_change(
             integration = ClientIntegrationInfo.model_validate(data)
         except PydanticValidationError:
             log.warning("ignoring an unreadable 'data' record in the state-change response")
+    if integration is not None and integration.key != (school_id, api_type_id):
+        log.warning(
+            "ignoring the state-change response's record of %s/%s: the change was for %s/%s",
+            *integration.key,
+            school_id,
+            api_type_id,
+        )
+        integration = None  # another school's name and contact details must not be recorded
     return StateChange(
         school_id=school_id,
         api_type_id=api_type_id,
