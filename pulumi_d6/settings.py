@@ -168,7 +168,8 @@ class D6Settings(BaseModel):
     api_version: Literal["v1", "v2"] = "v2"
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     max_retries: int = Field(default=4, ge=0, le=20)
-    requests_per_second: float | None = Field(default=None, gt=0, le=10_000)
+    requests_per_second: float | None = Field(default=None, ge=0.01, le=10_000)
+    """At least one request per 100 s: slower waits are not a throttle (1e-10 overflowed sleep)."""
     max_deactivations: int | None = Field(default=DEFAULT_MAX_DEACTIVATIONS, ge=0)
     """How many deactivations one provider process may send; None is ``unlimited``."""
     sources: dict[str, str] = Field(default_factory=dict, repr=False)

@@ -126,6 +126,7 @@ def test_missing_credentials_name_the_flags_where_there_are_flags() -> None:
         ("d6:maxRetries", "many", "valid integer"),
         ("d6:requestsPerSecond", "0", "d6:requestsPerSecond"),
         ("d6:requestsPerSecond", "fast", "valid number"),
+        ("d6:requestsPerSecond", "1e-10", "d6:requestsPerSecond = '1e-10': Input should be"),
     ],
 )
 def test_bad_values_name_their_source(key: str, value: str, expected: str) -> None:
