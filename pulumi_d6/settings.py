@@ -166,9 +166,9 @@ class D6Settings(BaseModel):
     """Accept plain http:// to a non-loopback host (before base_url: its validator reads it)."""
     base_url: str = DEFAULT_BASE_URL
     api_version: Literal["v1", "v2"] = "v2"
-    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600, allow_inf_nan=False)
     max_retries: int = Field(default=4, ge=0, le=20)
-    requests_per_second: float | None = Field(default=None, ge=0.01, le=10_000)
+    requests_per_second: float | None = Field(default=None, ge=0.01, le=10_000, allow_inf_nan=False)
     """At least one request per 100 s: slower waits are not a throttle (1e-10 overflowed sleep)."""
     max_deactivations: int | None = Field(default=DEFAULT_MAX_DEACTIVATIONS, ge=0)
     """How many deactivations one provider process may send; None is ``unlimited``."""

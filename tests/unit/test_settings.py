@@ -121,6 +121,8 @@ def test_missing_credentials_name_the_flags_where_there_are_flags() -> None:
         ("d6:timeoutSeconds", "soon", "d6:timeoutSeconds = 'soon'"),
         ("d6:timeoutSeconds", "0", "greater than 0"),
         ("d6:timeoutSeconds", "-1", "greater than 0"),
+        ("d6:timeoutSeconds", "nan", "d6:timeoutSeconds = 'nan': Input should be a finite number"),
+        ("d6:requestsPerSecond", "inf", "Input should be a finite number"),
         ("d6:maxRetries", "2.5", "d6:maxRetries = '2.5'"),
         ("d6:maxRetries", "-1", "greater than or equal to 0"),
         ("d6:maxRetries", "many", "valid integer"),
