@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from typing_extensions import TypedDict, Unpack
 
 from .dialects import Dialect, Listing, V1Api, V2Api
-from .models import ClientIntegrationInfo, StateChange
+from .models import ClientIntegrationInfo, StateChange, parse_id
 from .settings import D6Settings, resolve_settings
 from .transport import Transport
 
@@ -104,17 +104,23 @@ class D6Client:
         page_size: int | None = None,
         reverse_order: bool = False,
     ) -> Iterator[ClientIntegrationInfo]:
-        """Every authorised integration, optionally filtered, across all pages.
+        """Every authorised integration, optionally filtered, across all pages, each once.
 
         v2 asks for ``max_allowed_limit`` records per page after the first (unless
         ``page_size`` is given), so a long listing takes as few requests as the server allows.
         """
+        school_id = None if school_id is None else parse_id(school_id, "school_id")
+        api_type_id = None if api_type_id is None else parse_id(api_type_id, "api_type_id")
         query = Listing(school_id, api_type_id, page_size, reverse_order)
+        seen: set[tuple[int, int]] = set()
         for record in self._api.records(query):
             if school_id is not None and record.school_id != school_id:
                 continue
             if api_type_id is not None and record.api_type_id != api_type_id:
                 continue
+            if record.key in seen:  # listed again (pages that shifted while being read)
+                continue
+            seen.add(record.key)
             yield record
 
     def list_integrations(
@@ -136,9 +142,12 @@ class D6Client:
 
         "Integration already activated/deactivated" is not an error: it comes back as
         ``changed=False``. A school that has not authorised you raises
-        :class:`~pulumi_d6.errors.NotAuthorisedError`.
+        :class:`~pulumi_d6.errors.NotAuthorisedError`. An id that is not a whole number
+        greater than 0 (``-1``, ``True``, ``"1000/../1001"``) raises
+        :class:`~pulumi_d6.errors.InvalidValueError` before anything is sent.
         """
-        return self._api.set_state(school_id, api_type_id, active)
+        school = parse_id(school_id, "school_id")
+        return self._api.set_state(school, parse_id(api_type_id, "api_type_id"), active)
 
     def activate(self, school_id: int, api_type_id: int) -> StateChange:
         return self.set_state(school_id, api_type_id, True)

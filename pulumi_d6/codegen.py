@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from .declarations import PROJECT
+from .errors import printable
 from .integration import resource_name
 from .models import ClientIntegrationInfo
 
@@ -53,5 +54,6 @@ def render_python(items: list[ClientIntegrationInfo]) -> str:
 
 
 def school_comment(text: str) -> str:
-    """A school's name as a one-line YAML or Python comment beside its entry."""
-    return " ".join(text.split()) or "(no name)"
+    """A school's name as a one-line YAML or Python comment beside its entry (the school
+    chose it: a control character would make the file unreadable)."""
+    return printable(text) or "(no name)"

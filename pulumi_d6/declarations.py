@@ -285,11 +285,17 @@ def exclusive_entries(
     The provider deactivates an active one (a unit of the budget) and adopts an inactive one
     without a change request; one that vanishes from a listing is only forgotten.
     """
-    return [
-        IntegrationSpec(info.school_id, info.api_type_id, active=False, deactivate_on_destroy=False)
-        for info in _listed_for(program.exclusive_api_types, lookup, "exclusiveApiTypes")
-        if info.key not in taken and program.is_exclusive(*info.key)
-    ]
+    entries = []
+    taken = set(taken)
+    for info in _listed_for(program.exclusive_api_types, lookup, "exclusiveApiTypes"):
+        if info.key not in taken and program.is_exclusive(*info.key):
+            taken.add(info.key)  # one resource per integration, even one listed twice
+            entries.append(
+                IntegrationSpec(
+                    info.school_id, info.api_type_id, active=False, deactivate_on_destroy=False
+                )
+            )
+    return entries
 
 
 def _listed_for(

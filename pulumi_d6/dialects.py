@@ -20,7 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from .errors import NotFoundError, ValidationFailedError, d6_message
 from .models import ClientIntegrationInfo, Page, StateChange
-from .transport import Transport
+from .transport import Transport, earlier_attempt_may_have_applied
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class V2Api:
                 del params["limit"]
                 response = t.request("GET", V2_INTEGRATIONS, params=params)
             page = _parsed(
-                Page, t.success_json(response), response, "a page of client integrations"
+                t, Page, t.success_json(response), response, "a page of client integrations"
             )
             if page.meta.max_allowed_limit and page_size is None:
                 self._max_page_size = page.meta.max_allowed_limit
@@ -149,7 +149,7 @@ class V1Api:
         if not isinstance(items, list):
             raise t.invalid(response, "expected a JSON array of clients")
         for item in items:
-            yield _parsed(ClientIntegrationInfo, item, response, "a list of clients")
+            yield _parsed(t, ClientIntegrationInfo, item, response, "a list of clients")
 
     def set_state(self, school_id: int, api_type_id: int, active: bool) -> StateChange:
         body = {"api_type_id": api_type_id, "state": 1 if active else 0}
@@ -160,12 +160,14 @@ class V1Api:
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def _parsed(model: type[Model], body: Any, response: requests.Response, what: str) -> Model:
+def _parsed(
+    transport: Transport, model: type[Model], body: Any, response: requests.Response, what: str
+) -> Model:
     try:
         return model.model_validate(body)
     except PydanticValidationError as exc:
         problems = exc.error_count()
-    raise Transport.invalid(response, f"not {what} ({problems} problems)")
+    raise transport.invalid(response, f"not {what} ({problems} problems)")
 
 
 def state_change(
@@ -182,13 +184,18 @@ def state_change(
     if 200 <= status < 300:
         parse = transport.expect_json if body_required else transport.optional_json
         body = parse(response)
+        if isinstance(body, Mapping) and body.get("success") is False:
+            # Whether d6 applied it is unknown (the provider reads the live state back).
+            raise transport.invalid(response, "a success status with a body that says it failed")
         changed = True
     elif status == 400:
         body = transport.optional_json(response)
         message = d6_message(body).lower()
         if not message.startswith("integration already"):
             raise transport.error_for(response)
-        changed = False
+        # After a retry, "already" may answer this call's own earlier attempt, whose answer was
+        # lost: counted as a change, so the deactivation budget is never given back for one.
+        changed = earlier_attempt_may_have_applied(response)
         if "deactivated" in message:
             active = False
         elif "activated" in message:
@@ -202,6 +209,14 @@ def state_change(
             integration = ClientIntegrationInfo.model_validate(data)
         except PydanticValidationError:
             log.warning("ignoring an unreadable 'data' record in the state-change response")
+    if integration is not None and integration.key != (school_id, api_type_id):
+        log.warning(
+            "ignoring the state-change response's record of %s/%s: the change was for %s/%s",
+            *integration.key,
+            school_id,
+            api_type_id,
+        )
+        integration = None  # another school's name and contact details must not be recorded
     return StateChange(
         school_id=school_id,
         api_type_id=api_type_id,

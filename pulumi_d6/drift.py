@@ -20,6 +20,7 @@ stack file or from ``pulumi stack export`` of any program. No Pulumi imports.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any
 
 from .declarations import ProgramConfig, declared_and_discovered
 from .declarations import from_stack_config as declared_in
-from .errors import InvalidValueError, excerpt, shown
+from .errors import InvalidValueError, excerpt, printable, shown
 from .integration import RESOURCE_TYPE, IntegrationSpec
 from .models import ClientIntegrationInfo, parse_resource_id
 from .stackfile import StackFileError, read_text
@@ -301,7 +302,7 @@ def to_markdown(report: DriftReport) -> str:
         lines.append("| " + " | ".join(section.columns) + " |")
         lines.append("|" + "|".join(_ALIGN.get(c, "---") for c in section.columns) + "|")
         for cells in section.rows:
-            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+            lines.append("| " + " | ".join(map(_markdown_cell, cells)) + " |")
         if section.folded:
             lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
@@ -311,9 +312,18 @@ _ALIGN = {"school": "---:", "API type": "---:"}  # numbers to the right
 _SHORT = {"exclusive_deactivate": "to be deactivated by the next up (exclusive)"}
 
 
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<>|~])")
+
+
+def _markdown_cell(text: str) -> str:
+    """A cell as text: a school's name is not markdown or HTML (``[x](url)``, ``<img>``,
+    ``</details>`` would render as a link, an image or end the folded block)."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
 def _active(value: bool) -> str:
     return "active" if value else "inactive"
 
 
 def _name(name: str | None) -> str:
-    return excerpt(name, 60) if name and name.strip() else UNKNOWN_NAME
+    return excerpt(printable(name), 60) if name and name.strip() else UNKNOWN_NAME

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import reprlib
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from typing_extensions import NotRequired, Unpack
@@ -26,6 +27,22 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """A one-line, bounded excerpt of a response body for error messages."""
     flat = " ".join(text[: limit * 4].split())  # never split all of a huge body
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+_JOINERS = frozenset("\u200c\u200d")  # invisible, but part of emoji sequences and scripts
+
+
+def printable(text: str) -> str:
+    """Text d6 sends (a school's name) fit for a terminal, a table or a comment in generated
+    YAML or Python: one line, with control characters (terminal escapes, NUL), surrogates,
+    bidirectional overrides and other invisible format characters shown as ``?``."""
+    return "".join(
+        "?"
+        if (unicodedata.category(c) in ("Cc", "Cf", "Cs") and c not in _JOINERS)
+        or (ord(c) & 0xFFFE) == 0xFFFE  # U+FFFE, U+FFFF, ...: never characters
+        else c
+        for c in " ".join(text.split())
+    )
 
 
 _REPR = reprlib.Repr()
@@ -247,15 +264,17 @@ def error_from_response(
     credentials_hint: str,
     max_retries: int,
     credentials_fix: str,
+    scrub: Callable[[str], str] = str,
 ) -> APIError:
     """The typed error for an error status, with d6's own message when it sent JSON.
 
     One flat mapping, kept apart from sending (as openai-python's ``_make_status_error``).
     ``credentials_hint`` says where the credentials came from, never what they are;
-    ``credentials_fix`` where to correct them.
+    ``credentials_fix`` where to correct them. ``scrub`` cleans the body before any of it is
+    quoted (a server that echoes the request's headers echoes the password).
     """
     status = response.status_code
-    text = response.text
+    text = scrub(response.text)
     try:
         body: Any = json.loads(text) if text.strip() else None
     except ValueError:
@@ -327,5 +346,6 @@ __all__ = [
     "error_from_response",
     "excerpt",
     "method_of",
+    "printable",
     "shown",
 ]

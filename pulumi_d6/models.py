@@ -190,7 +190,9 @@ class StateChange(BaseModel):
     """Outcome of Change Client Integration State.
 
     ``changed`` is False when d6 said the integration was already in that state (v2 400
-    "Integration already ..."). v1 does not say, so a v1 success reports ``changed=True``.
+    "Integration already ..."), unless an earlier attempt of the same request lost its answer
+    (a dropped connection, a timeout, a 5xx): that attempt may have made the change, so it
+    counts as one. v1 does not say, so a v1 success reports ``changed=True``.
     ``integration`` is d6's record when the response carried one (v2 does; v1's 204 does not).
     """
 

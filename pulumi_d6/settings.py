@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -165,9 +166,10 @@ class D6Settings(BaseModel):
     """Accept plain http:// to a non-loopback host (before base_url: its validator reads it)."""
     base_url: str = DEFAULT_BASE_URL
     api_version: Literal["v1", "v2"] = "v2"
-    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600, allow_inf_nan=False)
     max_retries: int = Field(default=4, ge=0, le=20)
-    requests_per_second: float | None = Field(default=None, gt=0, le=10_000)
+    requests_per_second: float | None = Field(default=None, ge=0.01, le=10_000, allow_inf_nan=False)
+    """At least one request per 100 s: slower waits are not a throttle (1e-10 overflowed sleep)."""
     max_deactivations: int | None = Field(default=DEFAULT_MAX_DEACTIVATIONS, ge=0)
     """How many deactivations one provider process may send; None is ``unlimited``."""
     sources: dict[str, str] = Field(default_factory=dict, repr=False)
@@ -232,16 +234,20 @@ class D6Settings(BaseModel):
         return min(10.0, self.timeout_seconds)
 
     def scrub(self, text: str) -> str:
-        """``text`` with the password replaced by ``***``, raw, URL-encoded or base64-encoded.
+        """``text`` with the password replaced by ``***``, raw, JSON-quoted, URL-encoded or
+        base64-encoded.
 
-        A safety net for text that did not come from us (a transport library's error): the
-        password should never be in it, and if it ever is, it must not travel on.
+        A safety net for text that did not come from us (a transport library's error, a body
+        the server answered with): the password should never be in it, and if it ever is, it
+        must not travel on.
         """
         secret = self.password.get_secret_value()
         if len(secret) < 3:  # too short to tell apart from ordinary text
             return text
         forms = {
             secret,
+            json.dumps(secret)[1:-1],  # as a JSON body would quote it
+            json.dumps(secret, ensure_ascii=False)[1:-1],
             quote(secret, safe=""),
             quote_plus(secret),
             base64.b64encode(secret.encode("utf-8", "replace")).decode(),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json as json_module
 import logging
+import math
 import os
 import threading
 import time
@@ -22,7 +23,7 @@ import requests
 from pydantic import SecretStr
 from requests.adapters import HTTPAdapter
 from typing_extensions import Self
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import InvalidHeader, ReadTimeoutError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -89,6 +90,23 @@ class D6Retry(Retry):
         super().sleep(response)
         if self.throttle is not None:
             self.throttle.acquire()
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        """Retry-After as urllib3 reads it (whole seconds or an HTTP date), also in decimal
+        seconds; a value that is neither (``abc``, ``-5``) is ignored and the usual backoff used,
+        where urllib3 would fail the request with InvalidHeader, without retrying it."""
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:
+            value = response.headers.get("Retry-After", "")
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = math.nan
+        if not 0 <= seconds < math.inf:
+            log.debug("ignoring an invalid Retry-After header %r", excerpt(value, 40))
+            return None
+        return min(seconds, self.retry_after_max)
 
     def increment(
         self,
@@ -172,11 +190,21 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: ("<redacted>" if k.lower() in CREDENTIAL_HEADERS else v) for k, v in headers.items()}
 
 
+def _history(response: requests.Response) -> tuple[Any, ...]:
+    retries = getattr(response.raw, "retries", None)
+    return tuple(getattr(retries, "history", ()) or ())
+
+
 def attempts_of(response: requests.Response) -> int:
     """How many attempts urllib3 made for this response (1 when it was not retried)."""
-    retries = getattr(response.raw, "retries", None)
-    history = getattr(retries, "history", ()) or ()
-    return len(history) + 1
+    return len(_history(response)) + 1
+
+
+def earlier_attempt_may_have_applied(response: requests.Response) -> bool:
+    """Whether an earlier attempt of this request may have reached d6 and been applied: its
+    answer was lost (a dropped connection, a timeout) or was a 5xx, which a gateway also sends
+    after d6 applied the change. A 429 was refused before anything happened."""
+    return any(h.error is not None or h.status != 429 for h in _history(response))
 
 
 class D6Auth(requests.auth.AuthBase):
@@ -268,6 +296,7 @@ class Transport:
             credentials_hint=self.settings.describe_credentials(),
             credentials_fix=self.settings.how_to_correct_credentials(),
             max_retries=self.settings.max_retries,
+            scrub=self.settings.scrub,
         )
 
     def success_json(self, response: requests.Response) -> Any:
@@ -293,14 +322,16 @@ class Transport:
             error = self.invalid(response, f"{kind} where JSON was expected")
         raise error
 
-    @staticmethod
-    def invalid(response: requests.Response, what: str) -> InvalidResponseError:
+    def invalid(self, response: requests.Response, what: str) -> InvalidResponseError:
+        """An answer that is not what the API documents, quoting its start (the password
+        scrubbed out, should the server echo the request's headers)."""
+        text = self.settings.scrub(response.text)
         return InvalidResponseError(
-            f"{what}: {excerpt(response.text)!r}" if response.text.strip() else what,
+            self.settings.scrub(f"{what}: {excerpt(text)!r}" if text.strip() else what),
             status=response.status_code,
             method=method_of(response),
             url=response.url,
-            body_excerpt=excerpt(response.text),
+            body_excerpt=excerpt(text),
         )
 
     # ------------------------------------------------------------- no answer
@@ -361,8 +392,8 @@ def _root_reason(exc: BaseException) -> str:
         if isinstance(current, OSError) and current.strerror:
             return excerpt(current.strerror, 160)
         nested = getattr(current, "reason", None) or current.__cause__
-        if nested is None and current.args and isinstance(current.args[0], BaseException):
-            nested = current.args[0]
+        if nested is None:  # ProtocolError("Connection aborted.", RemoteDisconnected(...))
+            nested = next((a for a in current.args if isinstance(a, BaseException)), None)
         if not isinstance(nested, BaseException):
             break
         current = nested

@@ -13,6 +13,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @contextmanager
@@ -32,18 +33,55 @@ def refusing_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{held.getsockname()[1]}/api"
 
 
+@contextmanager
+def echoing_server(status: int, content_type: str, body: str) -> Iterator[str]:
+    """A base URL whose every answer is ``status`` with ``body``, where ``{headers}`` becomes the
+    request's d6 headers, credentials included (as a debug error page shows them)."""
+
+    class Echo(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            shown = ", ".join(
+                f"{name}: {value}"
+                for name, value in self.headers.items()
+                if name.lower().startswith("http-x-")
+            )
+            data = body.replace("{headers}", shown).encode("latin-1")
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_PATCH = do_POST = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class StallingProxy:
     """A loopback TCP relay to ``upstream`` that can swallow the next requests of a method.
 
     ``stall("PATCH")`` makes the next PATCH (on whatever connection it comes) vanish: it never
     reaches upstream and that connection never answers again, so the client's read timeout
     fires whatever the machine's load, and its retry (a new connection) goes through.
+    ``lose_answer("PATCH")`` lets the next PATCH reach upstream, which applies it, then drops
+    upstream's answer and closes the connection: the client's retry comes after the change.
     """
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
         self._lock = threading.Lock()
         self._stalls: dict[str, int] = {}
+        self._losses: dict[str, int] = {}
         self._sockets: list[socket.socket] = []
         self._listener = socket.socket()
         self._listener.bind(("127.0.0.1", 0))
@@ -56,16 +94,24 @@ class StallingProxy:
         with self._lock:
             self._stalls[method] = self._stalls.get(method, 0) + count
 
+    def lose_answer(self, method: str, count: int = 1) -> None:
+        with self._lock:
+            self._losses[method] = self._losses.get(method, 0) + count
+
     def clear(self) -> None:
         with self._lock:
             self._stalls.clear()
+            self._losses.clear()
 
     def _swallows(self, chunk: bytes) -> bool:
+        return self._take(self._stalls, chunk)
+
+    def _take(self, pending: dict[str, int], chunk: bytes) -> bool:
         method = chunk.split(b" ", 1)[0].decode("latin-1")
         with self._lock:
-            if self._stalls.get(method, 0) <= 0:
+            if pending.get(method, 0) <= 0:
                 return False
-            self._stalls[method] -= 1
+            pending[method] -= 1
             self.stalled += 1
             return True
 
@@ -78,21 +124,30 @@ class StallingProxy:
             upstream = socket.create_connection(self.upstream)
             with self._lock:
                 self._sockets += [client, upstream]
-            dead = threading.Event()
+            dead, lost = threading.Event(), threading.Event()
             threading.Thread(
-                target=self._pump, args=(client, upstream, dead, True), daemon=True
+                target=self._pump, args=(client, upstream, dead, lost, True), daemon=True
             ).start()
             threading.Thread(
-                target=self._pump, args=(upstream, client, dead, False), daemon=True
+                target=self._pump, args=(upstream, client, dead, lost, False), daemon=True
             ).start()
 
     def _pump(
-        self, src: socket.socket, dst: socket.socket, dead: threading.Event, requests: bool
+        self,
+        src: socket.socket,
+        dst: socket.socket,
+        dead: threading.Event,
+        lost: threading.Event,
+        requests: bool,
     ) -> None:
         try:
             while chunk := src.recv(65536):
                 if requests and not dead.is_set() and self._swallows(chunk):
                     dead.set()
+                if requests and not lost.is_set() and self._take(self._losses, chunk):
+                    lost.set()
+                if not requests and lost.is_set():
+                    break  # upstream answered (so applied it): the answer is lost on the way
                 if not dead.is_set():
                     dst.sendall(chunk)
         except OSError:

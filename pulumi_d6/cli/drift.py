@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ..drift import (
     FAIL_ON_DEFAULT,
@@ -142,5 +143,5 @@ def _print_tables(report: DriftReport) -> None:
         for column in section.columns:
             table.add_column(column)
         for cells in section.rows:
-            table.add_row(*cells)
+            table.add_row(*map(Text, cells))  # plain text: a school's name is not rich markup
         out.print(table)

@@ -10,9 +10,10 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ..codegen import render_python, render_yaml
-from ..errors import NotAuthorisedError, not_authorised_message
+from ..errors import NotAuthorisedError, not_authorised_message, printable
 from ..stackfile import load_config, merge_integrations, project_name
 from .common import (
     EXIT_NOT_AUTHORISED,
@@ -59,7 +60,7 @@ def clients(
     for column in ("school", "name", "API type", "active", "email", "telephone"):
         table.add_column(column)
     for i in items:
-        table.add_row(
+        cells = (
             str(i.school_id),
             i.school_name,
             f"{i.api_type_id} {i.api_type}".strip(),
@@ -67,6 +68,8 @@ def clients(
             i.admin_email_address,
             f"+{i.telephone_calling_code} {i.telephone_number}".strip(" +"),
         )
+        # What d6 sends is shown as plain text: neither rich markup nor terminal escapes.
+        table.add_row(*(Text(printable(cell)) for cell in cells))
     out.print(table)
 
 

@@ -8,10 +8,14 @@ emulator picks the reading the docs suggest (docs/d6-api.md lists them).
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import openapi
@@ -64,8 +68,24 @@ def create_app(config: EmulatorConfig | None = None, store: Store | None = None)
             response.headers["Allow"] = _methods_of(app, request.url.path)
         return response
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_body(_request: Request, exc: RequestValidationError) -> Response:
+        """FastAPI's own 422, except that an input JSON cannot carry back (NaN, Infinity, a lone
+        surrogate) is left out of it, where FastAPI's handler fails with a 500."""
+        return JSONResponse({"detail": [_renderable(e) for e in exc.errors()]}, status_code=422)
+
     app.add_middleware(EmulatorMiddleware, emulator=emu)
     return app
+
+
+def _renderable(error: Any) -> dict[str, Any]:
+    detail = dict(jsonable_encoder(error))
+    try:
+        json.dumps(detail, allow_nan=False, ensure_ascii=False).encode()
+    except ValueError:  # UnicodeEncodeError included
+        detail.pop("input", None)
+        detail.pop("ctx", None)
+    return detail
 
 
 def _methods_of(app: FastAPI, path: str) -> str:

@@ -310,6 +310,47 @@ def test_codegen_write_adds_entries_above_the_trailing_comment(
     ]
 
 
+# A school names itself in d6+: rich markup, a terminal escape, a bidi override, NUL.
+HOSTILE_NAME = "St [/] Mary's \x1b[31mRed\x1b[0m \u202eloohcs\x00 [link=https://x.test]x"
+SHOWN_NAME = "St [/] Mary's ?[31mRed?[0m ?loohcs? [link=https://x.test]x"
+
+
+def test_a_school_name_is_shown_as_plain_text_in_tables(
+    emu: RunningEmulator, tmp_path: Path
+) -> None:
+    emu.admin.authorise(1000, 8, school_name=HOSTILE_NAME)
+    emu.admin.set_active(1000, 8, True)
+    (tmp_path / "Pulumi.yaml").write_text("name: d6-integrations\nruntime: python\n")
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text("config:\n  d6-integrations:integrations: []\n")
+    wide = {"COLUMNS": "300"}
+    for command in (["clients"], ["drift", "--stack-config", str(stack)]):
+        result = invoke(emu, *command, env=wide)
+        assert result.exit_code == 0, (command, result.stderr)
+        assert SHOWN_NAME in result.stdout, command
+        assert "\x1b" not in result.stdout, command
+        assert "\x00" not in result.stdout, command
+
+
+def test_codegen_output_stays_valid_whatever_a_school_is_called(
+    emu: RunningEmulator, tmp_path: Path
+) -> None:
+    emu.admin.authorise(1000, 8, school_name=HOSTILE_NAME)
+    emu.admin.set_active(1000, 8, True)
+    pasted = yaml.safe_load("config:\n" + invoke(emu, "codegen").stdout)["config"]
+    assert pasted["d6-integrations:integrations"] == [{"schoolId": 1000, "apiTypeId": 8}]
+    source = invoke(emu, "codegen", "--format", "python").stdout
+    compile(source, "generated.py", "exec")
+    assert f"api_type_id=8)  # {SHOWN_NAME}" in source
+    (tmp_path / "Pulumi.yaml").write_text("name: d6-integrations\nruntime: python\n")
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text(f"config:\n  d6:username: {emu.username}\n")
+    assert invoke(emu, "codegen", "--write", str(stack)).exit_code == 0
+    assert f"- schoolId: 1000  # {SHOWN_NAME}" in stack.read_text()
+    drift = invoke(emu, "drift", "--stack-config", str(stack), "--exit-code")
+    assert drift.exit_code == 0, drift.stderr
+
+
 # ------------------------------------------------------------------ errors
 
 

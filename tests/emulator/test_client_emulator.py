@@ -47,6 +47,32 @@ def test_activate_already_active_and_deactivate(d6_emulator: RunningEmulator) ->
     assert d6_emulator.admin.is_active(1001, 8) is False
 
 
+@pytest.mark.parametrize("version", ["v1", "v2"])
+@pytest.mark.parametrize(
+    ("school", "said"),
+    [
+        ("1000/../1001", "got '1000/../1001'"),  # v1 puts the id in the path: another school
+        (-1, "got -1"),
+        (True, "got a boolean (true)"),
+        (float("nan"), "got nan"),
+    ],
+)
+def test_a_bad_id_is_refused_before_any_request(
+    d6_emulator: RunningEmulator, version: str, school: Any, said: str
+) -> None:
+    d6_emulator.admin.reset(seed=2)
+    client = client_for(d6_emulator, api_version=version)
+    with pytest.raises(errors.InvalidValueError) as refused:
+        client.activate(school, 8)
+    assert str(refused.value) == f"school_id must be a whole number greater than 0, {said}"
+    with pytest.raises(errors.InvalidValueError):
+        client.list_integrations(school_id=school)
+    assert d6_emulator.admin.count() == 0
+    assert d6_emulator.admin.is_active(1001, 8) is False
+    digits: Any = "1001"  # as read from a file: digits are an id, as in stack config
+    assert client.activate(digits, 8).school_id == 1001
+
+
 def test_not_authorised_school_raises_its_own_type(d6_emulator: RunningEmulator) -> None:
     with pytest.raises(errors.NotAuthorisedError) as err:
         client_for(d6_emulator).activate(9999, 8)
@@ -108,6 +134,17 @@ def test_a_dropped_connection_is_retried(d6_emulator: RunningEmulator) -> None:
     d6_emulator.admin.reset(seed=1)
     d6_emulator.admin.inject("drop", route=V2, method="PATCH")
     assert client_for(d6_emulator).activate(1000, 9).changed is True
+
+
+def test_connections_dropped_until_the_retries_run_out_say_so_plainly(
+    d6_emulator: RunningEmulator,
+) -> None:
+    d6_emulator.admin.inject("drop", route=V2, method="GET", count=2)
+    with pytest.raises(errors.D6ConnectionError) as dropped:
+        client_for(d6_emulator, max_retries=1).list_integrations()
+    text = str(dropped.value)
+    assert "after 2 attempt(s): Remote end closed connection without response; " in text
+    assert "RemoteDisconnected" not in text, "the OS's words, not the transport's classes"
 
 
 def test_a_read_timeout_is_retried_then_reported(d6_emulator: RunningEmulator) -> None:

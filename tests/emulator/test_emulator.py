@@ -864,6 +864,26 @@ def test_admin_inputs_are_bounded(
     assert [e["loc"][-1] for e in r.json()["detail"]] == [field]
 
 
+@pytest.mark.parametrize(
+    ("path", "raw", "field"),
+    [
+        ("/faults", '{"kind": "delay", "delay_seconds": NaN}', "delay_seconds"),
+        ("/faults", '{"kind": "delay", "delay_seconds": Infinity}', "delay_seconds"),
+        ("/authorisations", '{"school_id": 5, "api_type_id": 8, "school_name": "\\ud800"}',
+         "school_name"),
+    ],
+)  # fmt: skip
+def test_admin_inputs_json_cannot_echo_are_refused_all_the_same(
+    d6_emulator: RunningEmulator, path: str, raw: str, field: str
+) -> None:
+    """Python's JSON reads NaN and lone surrogates; FastAPI's 422 could not write them back."""
+    r = _admin_post(d6_emulator, path, data=raw, headers={"Content-Type": "application/json"})
+    assert r.status_code == 422
+    assert [e["loc"][-1] for e in r.json()["detail"]] == [field]
+    assert d6_emulator.admin.pending_faults() == []
+    assert d6_emulator.admin.integration(5, 8) is None
+
+
 def test_admin_path_ids_and_log_size_are_bounded(d6_emulator: RunningEmulator) -> None:
     admin = d6_emulator.server.admin_url
     assert requests.get(f"{admin}/integrations/{2**63}/8", timeout=10).status_code == 422

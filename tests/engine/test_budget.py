@@ -20,6 +20,8 @@ from pulumi_d6.testing.engine import (
     ResourceState,
 )
 
+from ..dead_ends import StallingProxy
+
 V2 = "/api/v2/settings/clientintegrations"
 Factory = Callable[..., ProviderProcess]
 KEYS = [(1000 + i, 8) for i in range(12)]
@@ -179,6 +181,30 @@ def test_an_already_inactive_answer_gives_the_unit_back(
     stack.destroy(drifted[0])  # d6: "Integration already deactivated": nothing deactivated
     stack.destroy(drifted[1])
     assert emu.admin.is_active(*KEYS[1]) is False
+
+
+def test_a_deactivation_whose_answer_was_lost_keeps_its_unit(
+    emu: RunningEmulator, processes: Factory
+) -> None:
+    """d6 applies the deactivation, the answer is lost on the way back, and the retry hears
+    "Integration already deactivated": that was this run's own change, so it takes the unit."""
+    setup = EngineStack(processes(emu.stack_config()))
+    first, second = create_all(setup, KEYS[:2])
+    with StallingProxy(("127.0.0.1", emu.server.port)) as proxy:
+        config = {**emu.stack_config(), "d6:baseUrl": proxy.base_url, "d6:maxDeactivations": "1"}
+        stack = EngineStack(processes(config))
+        emu.admin.clear_requests()
+        proxy.lose_answer("PATCH")
+        stack.destroy(first)
+        assert proxy.stalled == 1, "the first answer was lost"
+        with pytest.raises(EngineError) as refused:
+            stack.destroy(second)
+    assert "refusing to deactivate school 1001 / API type 8" in refused.value.details
+    assert "already deactivated 1 integration(s)" in refused.value.details
+    assert emu.admin.is_active(*KEYS[0]) is False
+    assert emu.admin.is_active(*KEYS[1]) is True
+    assert emu.admin.count(method="PATCH", route=V2, status=200) == 1
+    assert emu.admin.count(method="PATCH", route=V2, status=400) == 1, "the retry: 'already'"
 
 
 def test_activations_are_never_limited(emu: RunningEmulator, processes: Factory) -> None:

@@ -11,7 +11,7 @@ import pytest
 from pulumi_d6.testing.engine import EngineError, EngineStack, ProviderProcess, from_struct
 from pulumi_d6.testing.processes import EmulatorProcess
 
-from ..dead_ends import silent_server
+from ..dead_ends import echoing_server, silent_server
 
 PASSWORD = "Zebra-Secret-Canary-7341"
 WRONG = "Wrong-Canary-Password-1188"
@@ -98,3 +98,37 @@ def test_the_password_appears_nowhere(emulator: EmulatorProcess) -> None:
     assert "d6 rejected the integrator credentials" in everything
     assert everything.count(PASSWORD) == 0
     assert everything.count(WRONG) == 0
+
+
+ECHOES = [
+    (500, "text/html", "<html><pre>Whoops! Request headers:\n{headers}</pre></html>"),
+    (400, "application/json", '{"success": false, "message": "Bad request with {headers}"}'),
+    (401, "application/json", '{"success": false, "message": "Invalid API credentials {headers}"}'),
+    (200, "text/html", "<html>{headers}</html>"),
+    (200, "application/json", '{"data": [{"school_id": "{headers}"}]}'),
+]
+
+
+@pytest.mark.parametrize(("status", "content_type", "body"), ECHOES)
+def test_a_server_that_echoes_the_request_headers_never_echoes_the_password(
+    status: int, content_type: str, body: str
+) -> None:
+    """A debug error page (or a gateway) shows the request's headers: d6's answer is quoted in
+    errors and logs, the password in it never is."""
+    with echoing_server(status, content_type, body) as url:
+        config = {
+            "d6:username": "demo",
+            "d6:password": PASSWORD,
+            "d6:baseUrl": url,
+            "d6:maxRetries": "0",
+        }
+        with ProviderProcess(config, env={"D6_LOG_LEVEL": "DEBUG"}) as process:
+            try:  # a 200 to the change is success; reading the details then fails (a warning)
+                EngineStack(process).up("a", {"school_id": 1000, "api_type_id": 8})
+                details = ""
+            except EngineError as failed:
+                details = failed.details
+        seen = details + process.output
+        assert "HTTP-X-PASSWORD: ***" in seen, "the answer is quoted, scrubbed"
+        assert PASSWORD[:12] not in seen, "nor cut short"
+        assert (status == 200 and content_type == "application/json") is (details == "")

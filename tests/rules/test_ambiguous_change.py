@@ -30,6 +30,7 @@ LOST_ANSWERS = {
     "502 until the retries run out": status_answer(502),
     "429 until the retries run out": status_answer(429, "Rate limits have been reached"),
     "garbled 200": GARBLED,
+    "200 that says it failed": (200, {}, '{"success": false, "message": "Could not update"}'),
 }
 ERROR_TEXT = {
     "connection dropped": "Connection aborted",
@@ -37,6 +38,7 @@ ERROR_TEXT = {
     "502 until the retries run out": "HTTP 502",
     "429 until the retries run out": "HTTP 429",
     "garbled 200": "malformed JSON",
+    "200 that says it failed": "a success status with a body that says it failed",
 }
 RETRIES = 2
 lost = pytest.mark.parametrize("answer", list(LOST_ANSWERS.values()), ids=list(LOST_ANSWERS))

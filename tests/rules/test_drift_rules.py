@@ -250,6 +250,14 @@ def test_a_mismatched_row_reads_declared_against_d6() -> None:
     assert to_markdown(report).endswith(" | inactive |\n")
 
 
+def test_a_school_name_is_text_in_the_markdown_not_a_link_an_image_or_html() -> None:
+    name = "[Pay](https://x.test) <img src=x> </details> *b*"
+    markdown = to_markdown(DriftReport(onboarding=[DriftRow(1000, 8, name)]))
+    escaped = "\\[Pay\\](https://x.test) \\<img src=x\\> \\</details\\> \\*b\\*"
+    assert f"| 1000 | {escaped} | 8 |" in markdown
+    assert markdown.count("</details>") == 1, "only the fold's own"
+
+
 def test_other_rows_have_three_columns_and_a_bounded_name() -> None:
     long_name = "N" * 100
     report = DriftReport(revoked=[DriftRow(1000, 8, long_name), DriftRow(1001, 8, None)])

@@ -6,6 +6,7 @@ test process, so ``make mutate`` can see them kill mutants of the provider.
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import Any
 
@@ -102,6 +103,17 @@ def test_a_failed_details_read_after_the_change_still_records_the_resource() -> 
         **props(),
         **{k: "" for k in DETAILS if k not in ("school_id", "api_type_id")},
     }
+
+
+def test_a_change_answered_with_another_schools_record_records_this_schools_details() -> None:
+    """d6's answer carries a record: one of another school is not this resource's details."""
+    other = {"success": True, "message": "done", "data": record(1001, active=True)}
+    d6 = FakeD6(state={(1000, 8): False}, change_answer=(200, {}, json.dumps(other)))
+    with serving(d6):
+        result = provider().create(props())
+    assert result.outs == outputs()
+    assert result.outs["school_name"] == "School 1000"
+    assert d6.lists_sent == 1, "its own details, read back"
 
 
 def test_update_of_active_sends_one_change_and_returns_every_output() -> None:

@@ -130,6 +130,15 @@ def test_a_repeated_cursor_is_an_error_not_an_endless_loop(rsps: responses.Reque
     assert len(rsps.calls) == 2
 
 
+def test_a_record_listed_on_two_pages_comes_back_once(rsps: responses.RequestsMock) -> None:
+    """Pages that shift while being read (a school authorised meanwhile) repeat a record."""
+    meta = {"limit": 2, "max_allowed_limit": 2}
+    rsps.get(V2, json={"data": [record(1000), record(1001)], "meta": {**meta, "next_cursor": "c"}})
+    rsps.get(V2, json={"data": [record(1001), record(1002)], "meta": meta})
+    items = make_client().list_integrations()
+    assert [i.key for i in items] == [(1000, 8), (1001, 8), (1002, 8)]
+
+
 def test_get_integration_filters_by_school_and_type(rsps: responses.RequestsMock) -> None:
     rsps.get(V2, json={"data": [record(1000, 9), record(1000, 8, active=True)], "meta": {}})
     found = make_client().get_integration(1000, 8)

@@ -88,6 +88,13 @@ def test_an_empty_listing_plans_no_exclusive_entry() -> None:
     assert plan(config, lambda _: []) == list(config.integrations)
 
 
+def test_an_integration_listed_twice_is_one_resource() -> None:
+    """Two resources of one name would fail the whole `pulumi up` (a duplicate URN)."""
+    twice = [authorised(1000, 8, active=True), authorised(1001, 8), authorised(1000, 8)]
+    run = run_program(main, {f"{NS}:exclusiveApiTypes": [8]}, listing=twice)
+    assert [i.name for i in run.integrations] == ["school-1000-api-8", "school-1001-api-8"]
+
+
 def test_each_type_is_listed_once_per_plan() -> None:
     asked: list[int] = []
 

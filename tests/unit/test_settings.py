@@ -121,11 +121,14 @@ def test_missing_credentials_name_the_flags_where_there_are_flags() -> None:
         ("d6:timeoutSeconds", "soon", "d6:timeoutSeconds = 'soon'"),
         ("d6:timeoutSeconds", "0", "greater than 0"),
         ("d6:timeoutSeconds", "-1", "greater than 0"),
+        ("d6:timeoutSeconds", "nan", "d6:timeoutSeconds = 'nan': Input should be a finite number"),
+        ("d6:requestsPerSecond", "inf", "Input should be a finite number"),
         ("d6:maxRetries", "2.5", "d6:maxRetries = '2.5'"),
         ("d6:maxRetries", "-1", "greater than or equal to 0"),
         ("d6:maxRetries", "many", "valid integer"),
         ("d6:requestsPerSecond", "0", "d6:requestsPerSecond"),
         ("d6:requestsPerSecond", "fast", "valid number"),
+        ("d6:requestsPerSecond", "1e-10", "d6:requestsPerSecond = '1e-10': Input should be"),
     ],
 )
 def test_bad_values_name_their_source(key: str, value: str, expected: str) -> None:
@@ -215,6 +218,12 @@ def test_scrub_replaces_every_form_of_the_password() -> None:
     settings = resolve_settings(env={"D6_USERNAME": "u", "D6_PASSWORD": "a b/c+d"})
     text = "raw a b/c+d, quoted a%20b%2Fc%2Bd, plus a+b%2Fc%2Bd, b64 YSBiL2MrZA=="
     assert settings.scrub(text) == "raw ***, quoted ***, plus ***, b64 ***"
+
+
+def test_scrub_replaces_the_password_as_a_json_body_quotes_it() -> None:
+    settings = resolve_settings(env={"D6_USERNAME": "u", "D6_PASSWORD": 'q"b\\é'})
+    text = '{"message": "bad q\\"b\\\\\\u00e9", "echo": "q\\"b\\\\é"}'
+    assert settings.scrub(text) == '{"message": "bad ***", "echo": "***"}'
 
 
 def test_unknown_setting_names_are_bounded() -> None:
