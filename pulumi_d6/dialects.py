@@ -20,7 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from .errors import NotFoundError, ValidationFailedError, d6_message
 from .models import ClientIntegrationInfo, Page, StateChange
-from .transport import Transport
+from .transport import Transport, attempts_of
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -209,4 +209,5 @@ def state_change(
         changed=changed,
         message=d6_message(body),
         integration=integration,
+        attempts=attempts_of(response),
     )

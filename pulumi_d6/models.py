@@ -192,6 +192,8 @@ class StateChange(BaseModel):
     ``changed`` is False when d6 said the integration was already in that state (v2 400
     "Integration already ..."). v1 does not say, so a v1 success reports ``changed=True``.
     ``integration`` is d6's record when the response carried one (v2 does; v1's 204 does not).
+    ``attempts`` is how many times the request was sent (retries included): after more than one,
+    "already" may be the answer to this change's own earlier attempt, whose answer was lost.
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True)
@@ -202,3 +204,4 @@ class StateChange(BaseModel):
     changed: bool
     message: str = ""
     integration: ClientIntegrationInfo | None = None
+    attempts: int = 1

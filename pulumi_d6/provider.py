@@ -256,7 +256,9 @@ class ClientIntegrationProvider(ResourceProvider):
     def _deactivate(self, want: IntegrationSpec) -> ClientIntegrationInfo | None:
         """Deactivate within this run's budget (docs: "Safety for unattended runs").
 
-        A unit is taken before anything is sent and given back when d6 deactivated nothing.
+        A unit is taken before anything is sent and given back when d6 deactivated nothing:
+        not authorised, or "already deactivated" to the first attempt. To a retry, "already"
+        may answer the first attempt's own deactivation (its answer lost), so the unit stays.
         """
         connection = self._connection()
         budget = connection.budget
@@ -266,7 +268,7 @@ class ClientIntegrationProvider(ResourceProvider):
         except NotAuthorisedError:
             budget.give_back()
             raise
-        if not change.changed:
+        if not change.changed and change.attempts == 1:
             budget.give_back()
         return change.integration
 

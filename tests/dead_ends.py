@@ -38,12 +38,15 @@ class StallingProxy:
     ``stall("PATCH")`` makes the next PATCH (on whatever connection it comes) vanish: it never
     reaches upstream and that connection never answers again, so the client's read timeout
     fires whatever the machine's load, and its retry (a new connection) goes through.
+    ``lose_answer("PATCH")`` delivers the next PATCH but not its answer: upstream applies it,
+    the client times out and retries, and the retry hears "already done".
     """
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
         self._lock = threading.Lock()
         self._stalls: dict[str, int] = {}
+        self._lost_answers: dict[str, int] = {}
         self._sockets: list[socket.socket] = []
         self._listener = socket.socket()
         self._listener.bind(("127.0.0.1", 0))
@@ -56,16 +59,24 @@ class StallingProxy:
         with self._lock:
             self._stalls[method] = self._stalls.get(method, 0) + count
 
+    def lose_answer(self, method: str, count: int = 1) -> None:
+        with self._lock:
+            self._lost_answers[method] = self._lost_answers.get(method, 0) + count
+
     def clear(self) -> None:
         with self._lock:
             self._stalls.clear()
+            self._lost_answers.clear()
 
     def _swallows(self, chunk: bytes) -> bool:
+        return self._take(self._stalls, chunk)
+
+    def _take(self, book: dict[str, int], chunk: bytes) -> bool:
         method = chunk.split(b" ", 1)[0].decode("latin-1")
         with self._lock:
-            if self._stalls.get(method, 0) <= 0:
+            if book.get(method, 0) <= 0:
                 return False
-            self._stalls[method] -= 1
+            book[method] -= 1
             self.stalled += 1
             return True
 
@@ -78,22 +89,30 @@ class StallingProxy:
             upstream = socket.create_connection(self.upstream)
             with self._lock:
                 self._sockets += [client, upstream]
-            dead = threading.Event()
+            dead, deaf = threading.Event(), threading.Event()
             threading.Thread(
-                target=self._pump, args=(client, upstream, dead, True), daemon=True
+                target=self._pump, args=(client, upstream, dead, deaf, True), daemon=True
             ).start()
             threading.Thread(
-                target=self._pump, args=(upstream, client, dead, False), daemon=True
+                target=self._pump, args=(upstream, client, dead, deaf, False), daemon=True
             ).start()
 
     def _pump(
-        self, src: socket.socket, dst: socket.socket, dead: threading.Event, requests: bool
+        self,
+        src: socket.socket,
+        dst: socket.socket,
+        dead: threading.Event,
+        deaf: threading.Event,
+        requests: bool,
     ) -> None:
+        """``dead``: nothing more passes either way; ``deaf``: requests pass, answers do not."""
         try:
             while chunk := src.recv(65536):
                 if requests and not dead.is_set() and self._swallows(chunk):
                     dead.set()
-                if not dead.is_set():
+                elif requests and not deaf.is_set() and self._take(self._lost_answers, chunk):
+                    deaf.set()
+                if not dead.is_set() and (requests or not deaf.is_set()):
                     dst.sendall(chunk)
         except OSError:
             pass

@@ -26,6 +26,8 @@ from pulumi_d6.testing.engine import (
     to_struct,
 )
 
+from ..dead_ends import StallingProxy
+
 V2 = "/api/v2/settings/clientintegrations"
 Factory = Callable[..., ProviderProcess]
 KEYS = [(1000 + i, 8) for i in range(12)]
@@ -130,6 +132,34 @@ def test_the_budget_is_the_process_s_even_when_state_holds_other_pickles_of_the_
     assert emu.admin.count(method="PATCH") == 5
     assert len([e for e in errors if e is not None]) == 7
     assert sum(1 for k in KEYS if emu.admin.is_active(*k)) == 7
+
+
+def test_already_deactivated_to_a_retry_keeps_the_unit(
+    emu: RunningEmulator, processes: Factory
+) -> None:
+    """d6 applied the first attempt and its answer was lost; the retry hears "Integration
+    already deactivated". That was this run's deactivation: its unit is not given back, so a
+    budget of 1 still refuses the next one (it used to be given back, and both went through)."""
+    states = create_all(EngineStack(processes(emu.stack_config())), KEYS[:2])
+    with StallingProxy(("127.0.0.1", emu.server.port)) as relay:
+        config = {
+            **emu.stack_config(),
+            "d6:baseUrl": relay.base_url,
+            "d6:timeoutSeconds": "0.5",
+            "d6:maxRetries": "2",
+            "d6:maxDeactivations": "1",
+        }
+        stack = EngineStack(processes(config))
+        relay.lose_answer("PATCH")
+        emu.admin.clear_requests()
+        stack.destroy(states[0])
+        assert emu.admin.is_active(*KEYS[0]) is False
+        assert emu.admin.count(method="PATCH") == 2, "the lost one and its retry"
+        with pytest.raises(EngineError) as refused:
+            stack.destroy(states[1])
+    assert "this run has already deactivated 1 integration(s)" in refused.value.details
+    assert emu.admin.is_active(*KEYS[1]) is True
+    assert emu.admin.count(method="PATCH") == 2, "the refusal sent nothing"
 
 
 @pytest.mark.parametrize(
