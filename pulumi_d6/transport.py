@@ -13,10 +13,9 @@ from __future__ import annotations
 import json as json_module
 import logging
 import os
-import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -48,7 +47,6 @@ BACKOFF_FACTOR = 0.25
 BACKOFF_MAX = 8.0
 BACKOFF_JITTER = 0.25
 RETRY_AFTER_CAP = 60
-RETRY_AFTER_SPREAD = (0.5, 1.0)  # added to a Retry-After wait, at random: up to half, at most 1 s
 CREDENTIAL_HEADERS = frozenset({"http-x-username", "http-x-password"})
 USER_AGENT = f"pulumi-d6/{__version__}"
 
@@ -77,64 +75,18 @@ class Throttle:
             time.sleep(delay)
 
 
-class Hold:
-    """A pause every thread of one client keeps once d6 answered one of them "Retry-After":
-    the others' requests in that time would only be refused too (and prolong the limit)."""
-
-    def __init__(
-        self,
-        clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], None] | None = None,
-    ) -> None:
-        self.clock = clock  # None: time.monotonic and time.sleep, looked up when used
-        self.sleep = sleep
-        self._until = 0.0
-        self._lock = threading.Lock()
-
-    def extend(self, seconds: float) -> None:
-        with self._lock:
-            self._until = max(self._until, self._now() + seconds)
-
-    def wait(self) -> None:
-        with self._lock:
-            delay = self._until - self._now()
-        if delay > 0:
-            (self.sleep or time.sleep)(delay)
-
-    def _now(self) -> float:
-        return (self.clock or time.monotonic)()
-
-
 class D6Retry(Retry):
-    """urllib3 Retry that also waits for the throttle before each retry and logs each retry.
-
-    A ``Retry-After`` wait is what d6 asked (at least the exponential backoff), plus up to half
-    of it again at random (at most 1 s): callers refused in the same second do not all come
-    back in the same second, and a caller refused again waits longer each time. It also holds
-    the client's other threads for what d6 asked (their next requests wait; see ``Hold``).
-    """
+    """urllib3 Retry that also waits for the throttle before each retry and logs each retry."""
 
     throttle: Throttle | None = None
-    hold: Hold | None = None
 
     def new(self, **kw: Any) -> Self:
         fresh = super().new(**kw)
         fresh.throttle = self.throttle
-        fresh.hold = self.hold
         return fresh
 
     def sleep(self, response: BaseHTTPResponse | None = None) -> None:
-        retry_after = None
-        if self.respect_retry_after_header and response is not None:
-            retry_after = self.get_retry_after(response)
-        if retry_after:
-            if self.hold is not None:
-                self.hold.extend(retry_after)
-            fraction, most = RETRY_AFTER_SPREAD
-            spread = random.uniform(0, min(most, retry_after * fraction))  # noqa: S311
-            time.sleep(max(retry_after, self.get_backoff_time()) + spread)
-        else:
-            self._sleep_backoff()
+        super().sleep(response)
         if self.throttle is not None:
             self.throttle.acquire()
 
@@ -153,24 +105,19 @@ class D6Retry(Retry):
 
 
 class ThrottledAdapter(HTTPAdapter):
-    """Waits for the client's hold and throttle before the first attempt of every request."""
+    """Waits for the throttle before the first attempt of every request."""
 
-    def __init__(
-        self, *, throttle: Throttle | None, hold: Hold | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, throttle: Throttle | None, **kwargs: Any) -> None:
         self.throttle = throttle
-        self.hold = hold
         super().__init__(**kwargs)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        if self.hold is not None:
-            self.hold.wait()
         if self.throttle is not None:
             self.throttle.acquire()
         return super().send(request, **kwargs)
 
 
-def build_retry(max_retries: int, throttle: Throttle | None, hold: Hold | None = None) -> D6Retry:
+def build_retry(max_retries: int, throttle: Throttle | None) -> D6Retry:
     retry = D6Retry(
         total=max_retries,
         connect=max_retries,
@@ -189,7 +136,6 @@ def build_retry(max_retries: int, throttle: Throttle | None, hold: Hold | None =
         raise_on_redirect=False,
     )
     retry.throttle = throttle
-    retry.hold = hold
     return retry
 
 
@@ -203,7 +149,6 @@ def build_session(
     time, which cost about 0.5 ms a request, and a ~/.netrc entry must not add credentials).
     """
     session = requests.Session()
-    hold = Hold()
     session.trust_env = False
     session.proxies.update(requests.utils.get_environ_proxies(base_url))
     bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
@@ -211,8 +156,7 @@ def build_session(
         session.verify = bundle
     adapter = ThrottledAdapter(
         throttle=throttle,
-        hold=hold,
-        max_retries=build_retry(max_retries, throttle, hold),
+        max_retries=build_retry(max_retries, throttle),
         pool_connections=pool_size,
         pool_maxsize=pool_size,
     )

@@ -19,7 +19,6 @@ V2 = "/api/v2/settings/clientintegrations"
 def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     waits: list[float] = []
     monkeypatch.setattr("urllib3.util.retry.time.sleep", waits.append)
-    monkeypatch.setattr("pulumi_d6.transport.random.uniform", min)
     return waits
 
 
@@ -34,19 +33,3 @@ def test_a_429_is_retried_after_the_wait_it_asks_for_capped_at_a_minute(
     assert slept == waits
     assert d6_emulator.admin.count(method="PATCH") == 2
     assert d6_emulator.admin.is_active(1000, 8) is True
-
-
-def test_a_429_holds_the_client_s_next_request_for_the_wait_d6_asked(
-    d6_emulator: RunningEmulator, slept: list[float]
-) -> None:
-    """The engine's other threads share the client: their next request waits as the refused
-    one did, instead of being refused on its own (and prolonging the limit)."""
-    d6_emulator.admin.authorise(1000, 8)
-    d6_emulator.admin.inject("status", route=V2, method="PATCH", status=429, retry_after="2")
-    client = D6Client(resolve_settings(d6_emulator.settings(max_retries=2), env={}))
-    hold = client._transport.session.get_adapter(d6_emulator.base_url).hold  # type: ignore[attr-defined]
-    hold.clock = lambda: 100.0  # the clock stands still: the wait is exactly what is left
-    assert client.activate(1000, 8).changed is True
-    assert client.get_integration(1000, 8) is not None
-    assert slept == [2.0, 2.0], "the retry waited, then the next request did"
-    assert d6_emulator.admin.count(status=429) == 1

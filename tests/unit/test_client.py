@@ -18,7 +18,7 @@ from urllib3 import HTTPResponse
 from pulumi_d6 import errors
 from pulumi_d6.client import D6Client
 from pulumi_d6.settings import resolve_settings
-from pulumi_d6.transport import USER_AGENT, D6Retry, Hold, Throttle, build_retry
+from pulumi_d6.transport import USER_AGENT, D6Retry, Throttle, build_retry
 
 from ..rules.fake_d6 import record
 
@@ -480,54 +480,10 @@ def _fake_response(status: int, headers: dict[str, str]) -> HTTPResponse:
 def test_retry_after_is_honoured_up_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
     monkeypatch.setattr("urllib3.util.retry.time.sleep", slept.append)
-    monkeypatch.setattr("pulumi_d6.transport.random.uniform", min)
     retry = build_retry(3, None)
     retry.sleep(_fake_response(429, {"Retry-After": "2"}))
     retry.sleep(_fake_response(429, {"Retry-After": "86400"}))
     assert slept == [2, 60]
-
-
-@pytest.mark.parametrize(("header", "longest"), [("1", 1.5), ("2", 3.0), ("30", 31.0)])
-def test_a_retry_after_wait_is_spread_by_up_to_half_of_it_and_at_most_a_second(
-    monkeypatch: pytest.MonkeyPatch, header: str, longest: float
-) -> None:
-    """Callers refused in the same second do not all come back in the same second."""
-    slept: list[float] = []
-    monkeypatch.setattr("urllib3.util.retry.time.sleep", slept.append)
-    monkeypatch.setattr("pulumi_d6.transport.random.uniform", max)
-    build_retry(3, None).sleep(_fake_response(429, {"Retry-After": header}))
-    assert slept == [longest]
-
-
-def test_a_caller_refused_again_and_again_waits_at_least_the_backoff(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    slept: list[float] = []
-    monkeypatch.setattr("urllib3.util.retry.time.sleep", slept.append)
-    monkeypatch.setattr("pulumi_d6.transport.random.uniform", min)
-    monkeypatch.setattr("urllib3.util.retry.random.random", lambda: 0.0)
-    retry: D6Retry = build_retry(6, None)
-    refused = _fake_response(429, {"Retry-After": "1"})
-    for _ in range(5):
-        retry = retry.increment("PATCH", "/x", response=refused)
-        retry.sleep(refused)
-    assert slept == [1, 1, 1, 2, 4]
-
-
-def test_a_retry_after_holds_the_client_s_other_requests_until_then(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """One thread refused with Retry-After: 3 makes the others' next requests wait 3 s too,
-    instead of each being refused on its own."""
-    slept: list[float] = []
-    monkeypatch.setattr("urllib3.util.retry.time.sleep", slept.append)
-    monkeypatch.setattr("pulumi_d6.transport.random.uniform", min)
-    hold = Hold(clock=lambda: 100.0, sleep=slept.append)
-    build_retry(3, None, hold).sleep(_fake_response(429, {"Retry-After": "3"}))
-    hold.wait()
-    assert slept == [3, 3]
-    Hold(clock=lambda: 100.0, sleep=slept.append).wait()
-    assert slept == [3, 3], "no wait without a Retry-After"
 
 
 def _backoffs(retries: int) -> list[float]:
