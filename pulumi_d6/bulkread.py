@@ -11,11 +11,13 @@ This process's own state changes update the entries it still holds.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
 
 from .client import D6Client
+from .dialects import FIRST_PAGE_LIMIT
 from .models import ClientIntegrationInfo
 
 Key = tuple[int, int]
@@ -45,6 +47,8 @@ class BulkReader:
         self._unread: dict[Key, ClientIntegrationInfo] = {}
         self._listed_at: float | None = None
         self._generation = 0
+        self._rereads = 0  # targeted reads since the last listing, of entries it handed out
+        self._rereads_allowed = 0  # what the last listing cost in requests
 
     def get(self, school_id: int, api_type_id: int) -> ClientIntegrationInfo | None:
         key = (school_id, api_type_id)
@@ -52,9 +56,11 @@ class BulkReader:
             found, value = self._from_listing(key)
             if found:
                 return value
-            if self._targeted < self.targeted_reads or self._listing_fresh():
-                # Few reads so far, or this one was already handed out: ask d6 directly.
-                self._targeted += 1
+            if self._targeted < self.targeted_reads:
+                self._targeted += 1  # few reads so far: ask d6 directly
+                targeted = True
+            elif self._listing_fresh() and self._rereads < self._rereads_allowed:
+                self._rereads += 1  # already handed out: ask d6 directly, while that is cheaper
                 targeted = True
             else:
                 targeted = False
@@ -100,6 +106,8 @@ class BulkReader:
                     self._unread = {r.key: r for r in records}
                     self._listed_at = self._clock()
                     self._generation += 1
+                    self._rereads = 0
+                    self._rereads_allowed = max(1, math.ceil(len(records) / FIRST_PAGE_LIMIT))
         with self._lock:
             found, value = self._from_listing(key)
         if found:

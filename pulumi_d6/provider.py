@@ -101,6 +101,25 @@ class _Connection:
     budget: DeactivationBudget  # deactivations this process (one Pulumi operation) may send
 
 
+def _config_key(config: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((key, repr(value)) for key, value in config.items()))
+
+
+# What this process talks to d6 with, per configuration: one budget, one reader, one client for
+# every provider instance configured alike. ``python -m pulumi.dynamic`` unpickles one instance
+# per distinct ``__provider`` text, and state written by another Python or dill (another pickle
+# protocol) holds another text for the same class: a per-instance budget would then allow
+# ``d6:maxDeactivations`` once per text in one run. Guarded by ``_CONNECT_LOCK``.
+_CONNECTIONS: dict[tuple[tuple[str, str], ...], _Connection] = {}
+
+
+def forget_connections() -> None:
+    """Start this process afresh, as a new provider process would (for in-process tests):
+    the next call builds a new client, reader and budget."""
+    with _CONNECT_LOCK:
+        _CONNECTIONS.clear()
+
+
 class ClientIntegrationProvider(ResourceProvider):
     """Activates and deactivates d6+ SAMS client integrations."""
 
@@ -208,10 +227,14 @@ class ClientIntegrationProvider(ResourceProvider):
     def _connection(self) -> _Connection:
         with _CONNECT_LOCK:
             if self._connected is None:
-                settings = resolve_settings(config=self._config, env=os.environ)
-                client = D6Client(settings)
-                budget = DeactivationBudget.of(settings)
-                self._connected = _Connection(client, BulkReader(client), budget)
+                key = _config_key(self._config)
+                shared = _CONNECTIONS.get(key)
+                if shared is None:
+                    settings = resolve_settings(config=self._config, env=os.environ)
+                    client = D6Client(settings)
+                    budget = DeactivationBudget.of(settings)
+                    shared = _CONNECTIONS[key] = _Connection(client, BulkReader(client), budget)
+                self._connected = shared
             return self._connected
 
     def _create_inactive(self, want: IntegrationSpec) -> ClientIntegrationInfo | None:
@@ -233,7 +256,9 @@ class ClientIntegrationProvider(ResourceProvider):
     def _deactivate(self, want: IntegrationSpec) -> ClientIntegrationInfo | None:
         """Deactivate within this run's budget (docs: "Safety for unattended runs").
 
-        A unit is taken before anything is sent and given back when d6 deactivated nothing.
+        A unit is taken before anything is sent and given back when d6 deactivated nothing:
+        not authorised, or "already deactivated" (``changed`` is True for that answer when an
+        earlier attempt lost its answer and so may have deactivated it: the unit stays).
         """
         connection = self._connection()
         budget = connection.budget

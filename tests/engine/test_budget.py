@@ -3,21 +3,27 @@ refusals before any request, state kept, and the bad day it exists for (an empty
 
 from __future__ import annotations
 
+import base64
+import pickle
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 
 from pulumi_d6.client import D6Client
 from pulumi_d6.declarations import ProgramConfig, plan
 from pulumi_d6.emulator.pytest_plugin import RunningEmulator
 from pulumi_d6.integration import IntegrationSpec
+from pulumi_d6.provider import ClientIntegrationProvider
 from pulumi_d6.testing.engine import (
     EngineError,
     EngineStack,
     ProviderProcess,
     ResourceState,
+    from_struct,
+    to_struct,
 )
 
 from ..dead_ends import StallingProxy
@@ -100,6 +106,32 @@ def test_default_budget_deactivates_10_of_12_and_refuses_2_before_any_request(
     for state in kept:
         next_run.destroy(state)
     assert not any(emu.admin.is_active(*k) for k in KEYS)
+
+
+def test_the_budget_is_the_process_s_even_when_state_holds_other_pickles_of_the_provider(
+    emu: RunningEmulator, processes: Factory
+) -> None:
+    """State written by another Python or dill holds the provider pickled in another protocol;
+    ``python -m pulumi.dynamic`` makes one provider instance per distinct text. One budget
+    still covers them all (it used to be one budget per instance: 4 texts, 4 budgets)."""
+    stack = EngineStack(processes({**emu.stack_config(), "d6:maxDeactivations": "5"}))
+    states = create_all(stack, KEYS)
+    texts = [
+        base64.b64encode(pickle.dumps(ClientIntegrationProvider(), protocol=p)).decode()
+        for p in (2, 3, 4, 5)
+    ]
+
+    def pickled_as(index: int, state: ResourceState) -> ResourceState:
+        outputs = {**from_struct(state.outputs), PROVIDER_KEY: texts[index % len(texts)]}
+        return ResourceState(state.urn, state.id, state.inputs, to_struct(outputs))
+
+    mixed = [pickled_as(i, state) for i, state in enumerate(states)]
+    emu.admin.clear_requests()
+    errors = destroy_concurrently(stack, mixed)
+    assert deactivations(emu) == 5
+    assert emu.admin.count(method="PATCH") == 5
+    assert len([e for e in errors if e is not None]) == 7
+    assert sum(1 for k in KEYS if emu.admin.is_active(*k)) == 7
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import grpc
 import pytest
 from pulumi.output import Unknown
 from pulumi.runtime.proto import provider_pb2
@@ -430,3 +431,17 @@ def test_a_bad_setting_says_what_it_stopped_and_where_to_fix_it(
         "activate 1000/8). Fix it in stack config or the D6_* environment."
     )
     assert calls(d6_emulator) == 0
+
+
+def test_a_call_may_take_ten_minutes_and_the_limit_is_the_process_s(
+    process_factory: ProcessFactory,
+) -> None:
+    """A listing of 20,000 integrations at 200 ms a page takes 80 s in one call, and calls queue
+    behind it for the provider's 4 threads; the engine sets no limit, the harness 10 minutes
+    (it was 2, fixed). The limit in force is the one each call is sent with."""
+    process = process_factory(None)
+    assert process.call_timeout == 600.0
+    process.call_timeout = 1e-9
+    with pytest.raises(EngineError) as late:
+        process.check(EngineStack.urn("a"), {}, {"school_id": 1000, "api_type_id": 8})
+    assert late.value.code == grpc.StatusCode.DEADLINE_EXCEEDED

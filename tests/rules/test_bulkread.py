@@ -1,7 +1,8 @@
 """BulkReader's rules, on a clock and a d6 the test holds: which read asks d6, and what it hears.
 
 - the first ``targeted_reads`` reads ask d6 for one integration each; the next takes one listing;
-- a listed entry is handed out once, for ``ttl`` seconds; a second or late read asks d6 again;
+- a listed entry is handed out once, for ``ttl`` seconds; a second or late read asks d6 again,
+  one GET each until those cost what the listing did (50 a page), then one new listing;
 - a fresh listing without an integration means it is no longer authorised (no request);
 - this process's own changes update what the reader holds, and make an unlisted one exist;
 - readers waiting for a listing another thread is fetching use it instead of fetching again.
@@ -82,6 +83,23 @@ def test_a_listed_entry_is_handed_out_once_then_d6_is_asked() -> None:
     assert reader.get(1005, 8) == info(1005, active=True)
     assert client.targeted == [(1005, 8)]
     assert client.listings == 1
+
+
+def test_reading_everything_twice_costs_two_listings_not_a_get_per_integration() -> None:
+    """An exclusive-mode ``up`` (an inactive create reads each one) and a refresh in the same
+    process read every integration twice: second reads are targeted only until they cost what
+    the listing did (120 integrations: 3 pages), then a new listing answers the rest."""
+    schools = list(range(1000, 1120))
+    client, clock = FakeClient(schools), Clock()
+    reader = reader_for(client, clock, targeted_reads=0)
+    for school in schools:
+        assert reader.get(school, 8) == info(school)
+    assert (len(client.targeted), client.listings) == (0, 1)
+    client.live[(1119, 8)] = info(1119, active=True)  # changed in d6 since the first listing
+    for school in schools:
+        assert reader.get(school, 8) == client.live[(school, 8)]
+    assert client.targeted == [(1000, 8), (1001, 8), (1002, 8)]
+    assert client.listings == 2
 
 
 def test_a_fresh_listing_without_it_means_not_authorised_without_a_request() -> None:
