@@ -48,6 +48,11 @@ class D6Client:
     """
 
     def __init__(self, settings: D6Settings, *, session: requests.Session | None = None) -> None:
+        if not isinstance(settings, D6Settings):
+            raise TypeError(
+                f"D6Client takes D6Settings, got {type(settings).__name__}: build one with "
+                "D6Client.from_settings(...) or D6Client.from_env()"
+            )
         self.settings = settings
         self._transport = Transport(settings, session=session)
         dialect = V2Api if settings.api_version == "v2" else V1Api

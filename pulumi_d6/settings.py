@@ -9,6 +9,7 @@ can say which key or variable to fix without ever repeating the password.
 from __future__ import annotations
 
 import base64
+import difflib
 import ipaddress
 import json
 import os
@@ -294,6 +295,14 @@ def stack_file_settings(config: Mapping[str, Any], where: str = "the stack file"
     """The ``d6:*`` settings of a stack file's ``config:`` mapping, as the engine would pass them
     (text). A ``secure:`` value (a mapping) is encrypted for Pulumi, not for us: it is left out,
     so its environment variable is used instead."""
+    known = [key.stack_key for key in SETTING_KEYS]
+    for name in config:
+        if str(name).startswith("d6:") and name not in known:
+            close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.8)
+            if close:  # a misspelt key would silently leave its setting at the default
+                raise SettingsError(
+                    f"{where}: unknown setting {shown(name)}: did you mean {close[0]}?"
+                )
     found: dict[str, str] = {}
     for key in SETTING_KEYS:
         value = config.get(key.stack_key)

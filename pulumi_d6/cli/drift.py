@@ -107,7 +107,9 @@ def drift(
     One full listing of d6 (every page, at its largest page size). With --stack-config, the
     file's plain d6:* settings are used too (a secure d6:password is not: set D6_PASSWORD).
     """
-    if (stack_config is None) == (state is None):
+    if stack_config is not None and state is not None:
+        fail(EXIT_USAGE, "give only one of --stack-config FILE or --state FILE, not both")
+    if stack_config is None and state is None:
         fail(EXIT_USAGE, "give one of --stack-config FILE or --state FILE (- for stdin)")
     with errors_to_exit_codes():
         failing_categories = parse_fail_on(fail_on)

@@ -96,6 +96,8 @@ def check_preview(
     """
     with errors_to_exit_codes():
         config = load_config(stack_config) if stack_config is not None else None
+        if config is not None:  # a misspelt d6:maxDeactivations would leave the default in force
+            stack_file_settings(config, str(stack_config))
         limit = resolve_limit(max_deactivations, config, str(stack_config))
         where = "stdin" if file == "-" else file
         text = sys.stdin.read() if file == "-" else read_text(Path(file))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import signal
+import sqlite3
 from pathlib import Path
 from typing import Annotated
 
@@ -139,6 +140,8 @@ def emulator(
             if exc.errno == errno.EADDRINUSE
             else f"cannot start the emulator: {exc}"
         )
+    except sqlite3.Error as exc:
+        message = f"--db {db}: not usable as the emulator's SQLite database ({exc})"
     except ValueError as exc:
         message = str(exc)
     else:

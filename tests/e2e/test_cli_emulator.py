@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,28 @@ def test_cli_emulator_rejects_bad_options() -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert "page_size must be between 1 and max_page_size" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        (lambda p: p.write_text("not a database\n" * 100), "file is not a database"),
+        (lambda p: p.mkdir(), "unable to open database file"),
+    ],
+)
+def test_a_db_that_is_not_a_database_is_one_line_and_exit_2(
+    tmp_path: Path, make: Callable[[Path], object], problem: str
+) -> None:
+    db = tmp_path / "d6.db"
+    make(db)
+    result = subprocess.run(
+        [sys.executable, "-m", "pulumi_d6.cli", "emulator", "--port", "0", "--db", str(db)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: --db {db}: not usable as the emulator's SQLite database ({problem})"
+    )
 
 
 def test_ctrl_c_right_after_start_is_a_clean_stop() -> None:

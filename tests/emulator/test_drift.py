@@ -371,7 +371,11 @@ def test_markdown_folds_the_onboarding_queue(emu: RunningEmulator, stack_file: P
             "config:\n  estate:integrations:\n    - schoolId: 1\n     apiTypeId: 8\n",
             "bad.yaml: not valid YAML (line 4, column 6:",
         ),
-        (["--stack-config", "bad.yaml", "--state", "x.json"], None, "give one of"),
+        (
+            ["--stack-config", "bad.yaml", "--state", "x.json"],
+            None,
+            "give only one of --stack-config FILE or --state FILE, not both",
+        ),
         ([], None, "give one of --stack-config FILE or --state FILE"),
     ],
 )

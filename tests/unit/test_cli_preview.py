@@ -137,6 +137,16 @@ def test_a_bad_stack_file_exits_2(tmp_path: Path) -> None:
     )
 
 
+def test_a_misspelt_budget_key_exits_2_naming_the_key_meant(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.prod.yaml"
+    stack.write_text('config:\n  d6:maxDeactivation: "10"\n')
+    code, out, err = check(str(PLAN), "--stack-config", str(stack))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {stack}: unknown setting 'd6:maxDeactivation': did you mean d6:maxDeactivations?\n"
+    )
+
+
 def test_the_readme_example_is_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     block = readme.split("<!-- check-preview-example -->\n```text\n", 1)[1].split("```", 1)[0]

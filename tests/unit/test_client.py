@@ -565,3 +565,15 @@ def test_proxy_and_ca_bundle_come_from_the_environment_once(
     assert session.verify == "/etc/ssl/certs/corp.pem"
     local = make_client(base_url="http://localhost:8787/api")._transport.session
     assert "http" not in local.proxies, "NO_PROXY is honoured"
+
+
+@pytest.mark.parametrize(
+    "given", [{"base_url": "https://x/api"}, "https://x/api", resolve_settings]
+)
+def test_the_constructor_refuses_anything_but_settings_naming_the_way_in(given: Any) -> None:
+    with pytest.raises(TypeError) as refused:
+        D6Client(given)
+    assert str(refused.value) == (
+        f"D6Client takes D6Settings, got {type(given).__name__}: build one with "
+        "D6Client.from_settings(...) or D6Client.from_env()"
+    )

@@ -265,3 +265,18 @@ def test_a_list_where_a_d6_setting_belongs_names_the_key_and_file() -> None:
     with pytest.raises(SettingsError) as err:
         stack_file_settings({"d6:baseUrl": ["https://a", "https://b"]}, "Pulumi.prod.yaml")
     assert str(err.value) == "Pulumi.prod.yaml: d6:baseUrl must be a single value, not a list"
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("d6:maxDeactivation", "d6:maxDeactivations"),
+        ("d6:baseURL", "d6:baseUrl"),
+        ("d6:userName", "d6:username"),
+    ],
+)
+def test_a_misspelt_d6_setting_is_refused_naming_the_one_meant(typo: str, meant: str) -> None:
+    """Ignored, it would leave its setting at the default: the budget, or the real d6."""
+    with pytest.raises(SettingsError) as err:
+        stack_file_settings({typo: "10"}, "Pulumi.prod.yaml")
+    assert str(err.value) == f"Pulumi.prod.yaml: unknown setting '{typo}': did you mean {meant}?"
