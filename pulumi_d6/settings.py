@@ -13,7 +13,7 @@ import difflib
 import ipaddress
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
@@ -314,6 +314,14 @@ def stack_file_settings(config: Mapping[str, Any], where: str = "the stack file"
     return found
 
 
+def encrypted_settings(config: Mapping[str, Any]) -> frozenset[str]:
+    """The ``d6:*`` keys a stack file holds encrypted (``secure:``): only the Pulumi CLI can read
+    them, so a tool reading the file must say so when one of them is missing."""
+    return frozenset(
+        key.stack_key for key in SETTING_KEYS if isinstance(config.get(key.stack_key), Mapping)
+    )
+
+
 def stack_config_for(username: str, password: str, base_url: str, **extra: str) -> dict[str, str]:
     """``d6:*`` stack config (text, as the engine sends it) for a d6 or an emulator; ``extra``
     adds or replaces keys (``**{"d6:maxRetries": "2"}``)."""
@@ -337,6 +345,7 @@ def resolve_settings(
     config: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     explicit_names: Mapping[str, str] | None = None,
+    encrypted: Collection[str] = (),
 ) -> D6Settings:
     """Resolve settings from an explicit mapping, stack config and the environment.
 
@@ -344,6 +353,7 @@ def resolve_settings(
     (``d6:baseUrl``, the ``d6:`` prefix optional); ``env`` defaults to ``os.environ``. Empty
     strings count as unset, so an unset CI secret falls through to the next source.
     ``explicit_names`` says what to call an explicit value in messages (the CLI: ``--password``).
+    ``encrypted``: stack keys a stack file holds as ``secure:`` (:func:`encrypted_settings`).
     """
     explicit = explicit or {}
     config = config or {}
@@ -371,7 +381,7 @@ def resolve_settings(
 
     missing = [f for f in ("username", "password") if f not in values]
     if missing:
-        raise MissingCredentialsError(_missing_message(missing, names))
+        raise MissingCredentialsError(_missing_message(missing, names, encrypted))
 
     try:
         return D6Settings(**values, sources=sources)
@@ -388,9 +398,20 @@ def _set_command(key: SettingKey) -> str:
     return f"`pulumi config set {key.stack_key} <name>`"
 
 
-def _missing_message(missing: list[str], names: Mapping[str, str]) -> str:
-    """One wording for missing credentials: only what is missing, every place it can be set."""
+def _missing_message(
+    missing: list[str], names: Mapping[str, str], encrypted: Collection[str] = ()
+) -> str:
+    """One wording for missing credentials: only what is missing, every place it can be set.
+    One the stack file holds encrypted is there already: only its variable (or flag) can help."""
     keys = [_BY_FIELD[field] for field in missing]
+    sealed = [key for key in keys if key.stack_key in encrypted]
+    if sealed:
+        key = sealed[0]
+        flag = f", or pass {names[key.field]}" if key.field in names else ""
+        return (
+            f"d6 {key.field}: {key.stack_key} in the stack file is encrypted (secure:), which only "
+            f"the Pulumi CLI can decrypt; set {key.env_var} in the environment{flag}."
+        )
     commands = " and ".join(map(_set_command, keys))
     message = (
         f"d6 {' and '.join(missing)} not set. Set {'them' if len(keys) > 1 else 'it'} in stack "

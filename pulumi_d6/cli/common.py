@@ -12,7 +12,7 @@ Connection settings come from flags, then the ``D6_*`` environment (prefer ``D6_
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -111,8 +111,10 @@ def make_client(
     api_version: str | None,
     *,
     config: Mapping[str, Any] | None = None,
+    encrypted: Collection[str] = (),
 ) -> D6Client:
-    """A client from the flags, then ``config`` (``d6:*`` keys), then the ``D6_*`` environment."""
+    """A client from the flags, then ``config`` (``d6:*`` keys), then the ``D6_*`` environment;
+    ``encrypted``: the stack file's ``secure:`` keys, for the message when one is missing."""
     explicit = {
         "base_url": base_url,
         "username": username,
@@ -120,7 +122,9 @@ def make_client(
         "api_version": api_version,
     }
     given = {k: v for k, v in explicit.items() if v is not None}
-    return D6Client(resolve_settings(given, config=config, explicit_names=FLAG_NAMES))
+    return D6Client(
+        resolve_settings(given, config=config, explicit_names=FLAG_NAMES, encrypted=encrypted)
+    )
 
 
 @contextmanager

@@ -423,3 +423,18 @@ def test_the_listing_costs_ceil_t_over_the_page_size(
     report = json.loads(result.stdout)
     assert len(report["onboarding"]) + report["in_sync"] + len(report["mismatched"]) > 0
     assert big.admin.count(method="GET") == math.ceil(total / 50)
+
+
+def test_an_encrypted_password_without_its_variable_says_only_the_cli_can_read_it(
+    emu: RunningEmulator, stack_file: Path
+) -> None:
+    """The stack file holds the password already: asking to set it there would send the user
+    in a circle."""
+    env = {"D6_USERNAME": "", "D6_PASSWORD": "", "D6_BASE_URL": emu.base_url, "COLUMNS": "200"}
+    result = runner.invoke(cli.app, ["drift", "--stack-config", str(stack_file)], env=env)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: d6 password: d6:password in the stack file is encrypted (secure:), which only "
+        "the Pulumi CLI can decrypt; set D6_PASSWORD in the environment, or pass --password.\n"
+    )
+    assert emu.admin.count() == 0
