@@ -46,8 +46,8 @@ FAIL_ON_DEFAULT = ("unmanaged_active", "revoked", "mismatched")
 deactivations are the next ``up``'s job (both reported, not failed on unless asked)."""
 TITLES = {
     "onboarding": (
-        "Onboarding: authorised in d6, inactive; not declared, or discovered (the next up "
-        "activates it)"
+        "Onboarding: authorised in d6, inactive; waiting to be declared, or found by "
+        "activateAllAuthorised (those the next up activates)"
     ),
     "unmanaged_active": "Unmanaged: active in d6, not declared",
     "exclusive_deactivate": (

@@ -318,7 +318,7 @@ def test_markdown_shows_only_non_empty_categories(emu: RunningEmulator, stack_fi
     assert lines.count("<details>") == 1
 
 
-ONBOARDING = "Onboarding: authorised in d6, inactive; not declared, or discovered (the next up "
+ONBOARDING = "Onboarding: authorised in d6, inactive; waiting to be declared, or found by "
 
 
 def test_sections_come_in_order_of_need_the_onboarding_queue_last(
@@ -335,7 +335,9 @@ def test_sections_come_in_order_of_need_the_onboarding_queue_last(
 def test_markdown_folds_the_onboarding_queue(emu: RunningEmulator, stack_file: Path) -> None:
     markdown = invoke(emu, "--stack-config", str(stack_file), "--format", "markdown").stdout
     folded = markdown.split("\n\n<details>", 1)[1]
-    assert folded.startswith(f"<summary>{ONBOARDING}activates it) (5)</summary>\n\n| school |")
+    assert folded.startswith(
+        f"<summary>{ONBOARDING}activateAllAuthorised (those the next up activates) (5)</summary>\n\n| school |"
+    )
     assert folded.endswith(f"| 1004 | {name(1004)} | 8 |\n\n</details>\n")
     assert f"### {ONBOARDING}" not in markdown
     assert "### Mismatched: declared active differs from d6 (2)" in markdown
