@@ -336,7 +336,8 @@ def test_markdown_folds_the_onboarding_queue(emu: RunningEmulator, stack_file: P
     markdown = invoke(emu, "--stack-config", str(stack_file), "--format", "markdown").stdout
     folded = markdown.split("\n\n<details>", 1)[1]
     assert folded.startswith(
-        f"<summary>{ONBOARDING}activateAllAuthorised (those the next up activates) (5)</summary>\n\n| school |"
+        f"<summary>{ONBOARDING}activateAllAuthorised (those the next up activates) (5)"
+        "</summary>\n\n| school |"
     )
     assert folded.endswith(f"| 1004 | {name(1004)} | 8 |\n\n</details>\n")
     assert f"### {ONBOARDING}" not in markdown
