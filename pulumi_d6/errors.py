@@ -12,6 +12,7 @@ import reprlib
 import unicodedata
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict
+from urllib.parse import urlsplit
 
 from typing_extensions import NotRequired, Unpack
 
@@ -226,6 +227,12 @@ ROUTE_NOT_FOUND_HINT = (
 )
 
 
+NO_API_ROOT_HINT = (
+    "d6:baseUrl (D6_BASE_URL) is the API root, which ends in /api "
+    "(https://integrate.d6plus.co.za/api; the emulator's http://127.0.0.1:8787/api)"
+)
+
+
 def d6_message(body: Any) -> str:
     """d6's own message, bounded: v2 ``message``, v1 ``error_description`` (or ``error``)."""
     if isinstance(body, Mapping):
@@ -308,7 +315,10 @@ def error_from_response(
         return ForbiddenError(message, **common)
     if status == 404:
         if is_route_not_found(message):
-            message = f"{message}: {ROUTE_NOT_FOUND_HINT}"
+            hint = ROUTE_NOT_FOUND_HINT
+            if "/api/" not in urlsplit(response.url or "").path:
+                hint = f"{NO_API_ROOT_HINT}; else {hint}"
+            message = f"{message}: {hint}"
         return NotFoundError(message, **common)
     if status == 405:
         return MethodNotAllowedError(message, **common)
