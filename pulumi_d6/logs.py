@@ -11,8 +11,12 @@ import logging
 import os
 import sys
 
+from .errors import shown
+
 ENV_VAR = "D6_LOG_LEVEL"
 _HANDLER_NAME = "pulumi_d6.env"
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_WARNED = False
 
 
 def configure_from_env() -> None:
@@ -22,6 +26,13 @@ def configure_from_env() -> None:
         return
     level = logging.getLevelName(level_name)
     if not isinstance(level, int):
+        global _WARNED  # said once per process, however often it is configured
+        if not _WARNED:
+            _WARNED = True
+            sys.stderr.write(
+                f"warning: {ENV_VAR}={shown(level_name)} is not a level "
+                f"({', '.join(LEVELS)}); d6 logging stays off\n"
+            )
         return
     logger = logging.getLogger("pulumi_d6")
     logger.setLevel(level)

@@ -201,8 +201,12 @@ def test_a_base_url_without_the_api_root_says_so_first(d6_emulator: RunningEmula
     client = D6Client.from_settings({"base_url": root, "username": "demo", "password": "demo"})
     with pytest.raises(errors.NotFoundError) as missed:
         client.list_integrations()
-    assert str(missed.value).split("(HTTP 404): ", 1)[1].startswith(
-        "route_not_found: d6:baseUrl (D6_BASE_URL) is the API root, which ends in /api "
-        "(https://integrate.d6plus.co.za/api; the emulator's http://127.0.0.1:8787/api); else "
-        "d6 does not serve this route"
+    assert (
+        str(missed.value)
+        .split("(HTTP 404): ", 1)[1]
+        .startswith(
+            "route_not_found: d6:baseUrl (D6_BASE_URL) is the API root, which ends in /api "
+            "(https://integrate.d6plus.co.za/api; the emulator's http://127.0.0.1:8787/api); else "
+            "d6 does not serve this route"
+        )
     )
