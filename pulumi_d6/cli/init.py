@@ -156,6 +156,14 @@ def init(
         if requirement is not None and existing is Existing.SKIP:
             _refuse_a_requirement_kept_out(directory / "requirements.txt", pin)
         done = write(directory, render(spec), existing)
+    folder = directory.resolve().name
+    if project is None and spec.project != folder:
+        err.print(
+            f"[yellow]warning:[/yellow] the folder name {escape(shown(folder))} is not a valid "
+            f"Pulumi project name (letters, digits, _ . -), so the project is {spec.project}; "
+            "init again with --project NAME --force to choose another",
+            soft_wrap=True,
+        )
     _report(directory, spec, done)
 
 
@@ -240,8 +248,9 @@ def _exclusive_warning(spec: RepoSpec) -> str:
 def _next_steps(directory: Path, spec: RepoSpec) -> list[str]:
     """The commands from here to a first ``pulumi up``, for the folder as it now is."""
     install = "venv/bin/pip install -r requirements.txt"
+    here = directory.resolve() == Path.cwd().resolve()
     steps = [
-        f"cd {directory}",
+        *([] if here else [f"cd {directory}"]),
         install if (directory / "venv").is_dir() else f"python3 -m venv venv && {install}",
         "venv/bin/python -m pytest tests/test_program.py",
         f"pulumi stack select --create {spec.stack}",

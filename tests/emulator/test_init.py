@@ -279,6 +279,24 @@ def test_init_next_steps_fit_the_folder(tmp_path: Path) -> None:
     assert not any("d6:username" in step for step in steps), "init wrote the username"
 
 
+def test_init_here_starts_without_cd_and_a_bad_folder_name_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "my d6!"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    done = runner.invoke(cli.app, ["init", ".", "--requirement", PIN], env={"COLUMNS": "400"})
+    assert done.exit_code == 0, done.stderr
+    steps = [step.strip() for step in done.stdout.split("Next:\n", 1)[1].splitlines()]
+    assert steps[0] == "python3 -m venv venv && venv/bin/pip install -r requirements.txt"
+    assert (
+        "warning: the folder name 'my d6!' is not a valid Pulumi project name (letters, digits, "
+        "_ . -), so the project is d6-integrations; init again with --project NAME --force to "
+        "choose another"
+    ) in " ".join(done.stderr.split())
+    assert "name: d6-integrations" in (folder / "Pulumi.yaml").read_text()
+
+
 def test_the_generated_program_test_passes_in_the_generated_repository(tmp_path: Path) -> None:
     repo = tmp_path / "estate"
     args = ["init", str(repo), "--requirement", PIN, "--activate-all-authorised", "8,9"]
