@@ -12,7 +12,7 @@ Connection settings come from flags, then the ``D6_*`` environment (prefer ``D6_
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -42,7 +42,7 @@ from ..exits import EXIT_USAGE as EXIT_USAGE
 from ..exits import EXIT_VALIDATION as EXIT_VALIDATION
 from ..help_format import TableConsole
 from ..models import ClientIntegrationInfo, parse_id
-from ..settings import resolve_settings
+from ..settings import encrypted_settings, resolve_settings, stack_file_settings
 from ..stackfile import stack_project
 
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -110,11 +110,11 @@ def make_client(
     password: str | None,
     api_version: str | None,
     *,
-    config: Mapping[str, Any] | None = None,
-    encrypted: Collection[str] = (),
+    stack_file: Mapping[str, Any] | None = None,
+    where: str = "the stack file",
 ) -> D6Client:
-    """A client from the flags, then ``config`` (``d6:*`` keys), then the ``D6_*`` environment;
-    ``encrypted``: the stack file's ``secure:`` keys, for the message when one is missing."""
+    """A client from the flags, then a stack file's plain ``d6:*`` settings (its ``config:``
+    mapping, named ``where`` in messages), then the ``D6_*`` environment."""
     explicit = {
         "base_url": base_url,
         "username": username,
@@ -122,8 +122,14 @@ def make_client(
         "api_version": api_version,
     }
     given = {k: v for k, v in explicit.items() if v is not None}
+    config = stack_file or {}
     return D6Client(
-        resolve_settings(given, config=config, explicit_names=FLAG_NAMES, encrypted=encrypted)
+        resolve_settings(
+            given,
+            config=stack_file_settings(config, where),
+            explicit_names=FLAG_NAMES,
+            encrypted=encrypted_settings(config),
+        )
     )
 
 

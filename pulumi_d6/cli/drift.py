@@ -24,7 +24,6 @@ from ..drift import (
     to_json,
     to_markdown,
 )
-from ..settings import encrypted_settings, stack_file_settings
 from ..stackfile import load_config
 from .common import (
     EXIT_DRIFT,
@@ -116,14 +115,13 @@ def drift(
         if stack_config is not None:
             config = load_config(stack_config)
             namespace = project or stack_file_project(stack_config, config)
-            settings = stack_file_settings(config, str(stack_config))
             client = make_client(
                 base_url,
                 username,
                 password,
                 api_version,
-                config=settings,
-                encrypted=encrypted_settings(config),
+                stack_file=config,
+                where=str(stack_config),
             )
             live = fetch(client, None, None)
             declared, program = from_stack_config(config, namespace, live, str(stack_config))

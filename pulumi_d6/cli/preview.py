@@ -18,7 +18,7 @@ from ..preview import (
     read_digest,
     resolve_limit,
 )
-from ..settings import encrypted_settings, stack_file_settings
+from ..settings import stack_file_settings
 from ..stackfile import load_config, read_text
 from .common import (
     EXIT_DRIFT,
@@ -103,14 +103,13 @@ def check_preview(
         text = sys.stdin.read() if file == "-" else read_text(Path(file))
         planned = planned_deactivations(read_digest(text, where), where)
         if live and planned:
-            settings = stack_file_settings(config or {}, str(stack_config))
             client = make_client(
                 base_url,
                 username,
                 password,
                 api_version,
-                config=settings,
-                encrypted=encrypted_settings(config or {}),
+                stack_file=config or {},
+                where=str(stack_config),
             )
             planned = only_active_now(planned, fetch(client, None, None))
     check = PreviewCheck(tuple(planned), limit, live_checked=live)

@@ -5,34 +5,30 @@ from __future__ import annotations
 import subprocess
 import sys
 
+CONFIGURE_TWICE = (
+    "from pulumi_d6.logs import configure_from_env\n"
+    "configure_from_env(); configure_from_env()\n"
+    "import logging; print(len(logging.getLogger('pulumi_d6').handlers))\n"
+)
 
-def test_a_level_that_is_not_one_is_said_once_on_stderr() -> None:
-    code = (
-        "from pulumi_d6.logs import configure_from_env\n"
-        "configure_from_env(); configure_from_env()\n"
-        "import logging; print(logging.getLogger('pulumi_d6').handlers)\n"
-    )
+
+def configured_twice(level: str) -> tuple[str, str]:
+    """(stdout: how many handlers, stderr) of a fresh process configured twice at ``level``."""
     result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"D6_LOG_LEVEL": "verbose", "PATH": ""},
+        [sys.executable, "-c", CONFIGURE_TWICE],
+        env={"D6_LOG_LEVEL": level, "PATH": ""},
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
-    assert result.stderr == (
+    return result.stdout, result.stderr
+
+
+def test_a_level_that_is_not_one_is_said_once_on_stderr() -> None:
+    assert configured_twice("verbose") == (
+        "0\n",
         "warning: D6_LOG_LEVEL='VERBOSE' is not a level (DEBUG, INFO, WARNING, ERROR); "
-        "d6 logging stays off\n"
+        "d6 logging stays off\n",
     )
-    assert result.stdout == "[]\n"
 
 
 def test_a_level_attaches_one_handler() -> None:
-    code = (
-        "from pulumi_d6.logs import configure_from_env\n"
-        "configure_from_env(); configure_from_env()\n"
-        "import logging; print(len(logging.getLogger('pulumi_d6').handlers))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"D6_LOG_LEVEL": " debug ", "PATH": ""},
-        capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
-    assert (result.stdout, result.stderr) == ("1\n", "")
+    assert configured_twice(" debug ") == ("1\n", "")
