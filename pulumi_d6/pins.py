@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from ipaddress import ip_address
 from pathlib import Path
@@ -50,6 +50,7 @@ INDEX_NOTE = (
 )
 _SPEC_CHARS = 300
 _PLACEHOLDER = re.compile(r"<[A-Za-z][\w-]*>")
+_COMMIT = re.compile(r"[0-9a-fA-F]{4,64}")  # a commit hash, maybe shortened
 _SAFE_SCHEMES = frozenset({"https", "ssh"})
 _UNKNOWN = "EDIT ME: replace this line with where CI installs pulumi-d6 from (see above)"
 """A line pip refuses, for a source nobody can tell: never a bare name an index could serve."""
@@ -140,7 +141,23 @@ def from_option(spec: str) -> Pin:
             "--requirement must not carry a password or token in its URL (requirements.txt is "
             "committed); use a ${VARIABLE} reference, which pip expands, or a credential helper"
         )
-    return _classified(str(requirement), requirement.url)
+    pin = _classified(str(requirement), requirement.url)
+    return replace(pin, note=_moving_ref(requirement.url)) if not pin.local else pin
+
+
+def _moving_ref(url: str) -> str:
+    """Why a VCS URL would install something else tomorrow: no commit, or a branch or tag."""
+    if not url.lower().startswith(("git+", "hg+", "svn+", "bzr+")):
+        return ""
+    path = urlsplit(url.partition("+")[2]).path
+    ref = path.rpartition("@")[2] if "@" in path else ""
+    if _COMMIT.fullmatch(ref):
+        return ""
+    what = f"names {shown(ref)}, a branch or tag that can move" if ref else "names no commit"
+    return (
+        f"{url} {what}: CI installs whatever it points to on the day, so a change you never "
+        "reviewed can run next to the d6 credentials. Append @<full commit hash> to the URL"
+    )
 
 
 def installed() -> Pin:

@@ -195,7 +195,7 @@ def test_a_copy_not_installed_at_all_is_local(monkeypatch: pytest.MonkeyPatch) -
     ("spec", "line", "local"),
     [
         ("pulumi-d6 @ git+https://github.com/acme/pulumi-d6.git@0123abc", None, False),
-        ("pulumi_d6[emulator]@git+ssh://git@github.com/acme/pulumi-d6.git@9f", None, False),
+        ("pulumi_d6[emulator]@git+ssh://git@github.com/acme/pulumi-d6.git@9f3c2a1", None, False),
         (
             "pulumi-d6 @ https://${USER}:${TOKEN}@files.acme/pulumi_d6-0.1.0-py3-none-any.whl",
             None,
@@ -275,7 +275,7 @@ def test_a_requirement_ci_cannot_reach_is_written_marked(
             "must not carry a password or token in its URL",
         ),
         (
-            "pulumi-d6 @ git+https://ghp_Pw-Secret-9@github.com/acme/pulumi-d6.git@9f",
+            "pulumi-d6 @ git+https://ghp_Pw-Secret-9@github.com/acme/pulumi-d6.git@9f3c2a1",
             "must not carry a password or token in its URL",
         ),
     ],
@@ -286,3 +286,34 @@ def test_requirement_option_refuses_what_ci_should_not_install(spec: str, messag
     assert message in str(refused.value)
     assert str(refused.value).count("'") % 2 == 0, "every quote it opens is closed"
     assert "Pw-Secret-9" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "what"),
+    [
+        ("pulumi-d6 @ git+https://github.com/me/pulumi-d6.git", "names no commit"),
+        ("pulumi-d6 @ git+https://github.com/me/pulumi-d6.git@main", "names 'main', a branch"),
+        ("pulumi-d6 @ git+ssh://git@github.com/me/pulumi-d6.git@v1", "names 'v1', a branch"),
+    ],
+)
+def test_a_vcs_url_that_can_move_is_written_with_a_warning(spec: str, what: str) -> None:
+    pin = pins.from_option(spec)
+    assert (pin.local, pin.requirement) == (False, spec)
+    url = spec.partition(" @ ")[2]
+    assert pin.note == (
+        f"{url} {what}{' or tag that can move' if 'branch' in what else ''}: CI installs whatever "
+        "it points to on the day, so a change you never reviewed can run next to the d6 "
+        "credentials. Append @<full commit hash> to the URL"
+    )
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        f"pulumi-d6 @ git+https://github.com/me/pulumi-d6.git@{'a1' * 20}",
+        "pulumi-d6 @ git+https://github.com/me/pulumi-d6.git@0123abc",
+        f"pulumi-d6 @ https://files.example/pulumi_d6-0.1.0-py3-none-any.whl#sha256={'f' * 64}",
+    ],
+)
+def test_a_commit_or_an_archive_hash_needs_no_warning(spec: str) -> None:
+    assert pins.from_option(spec).note == ""
